@@ -1,0 +1,53 @@
+# Two commands for a new machine: `make run` and `make test`. Everything else is a helper.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint fmt typecheck openapi openapi-check migrate migration bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+## run: install, migrate and serve on http://127.0.0.1:8000 (embedded PostgreSQL in .data/ unless TIC_DATABASE_URL)
+run: $(STAMP)
+	$(BIN)/python -m app migrate
+	$(BIN)/python -m app serve
+
+## test: ruff, mypy, import-linter, the OpenAPI drift check and pytest
+test: $(STAMP) lint typecheck openapi-check
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check app tests bench alembic
+	$(BIN)/ruff format --check app tests bench
+	$(BIN)/lint-imports
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+fmt: $(STAMP)
+	$(BIN)/ruff check --fix app tests bench alembic
+	$(BIN)/ruff format app tests bench
+
+openapi: $(STAMP)
+	$(BIN)/python -m app openapi --output openapi/openapi.json
+
+openapi-check: $(STAMP)
+	$(BIN)/python -m app openapi --output - | diff -u openapi/openapi.json - > /dev/null || \
+		{ echo "openapi/openapi.json is stale: run 'make openapi' and commit it"; exit 1; }
+
+migrate: $(STAMP)
+	$(BIN)/python -m app migrate
+
+migration: $(STAMP)
+	$(BIN)/alembic revision --autogenerate -m "$(m)"
+
+bench: $(STAMP)
+	$(BIN)/python -m bench.run
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,115 @@
+"""Command line: `python -m app migrate | serve | token | openapi`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+
+def _database_url() -> str:
+    from app.db.session import plain_url, resolve_database_url
+    from app.settings import Settings
+
+    settings = Settings()
+    return plain_url(resolve_database_url(settings.database_url, settings.data_dir))
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from app.db import migrations
+
+    url = _database_url()
+    migrations.upgrade(url, args.revision)
+    print(f"database at {args.revision}", file=sys.stderr)
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from app.settings import Settings
+
+    settings = Settings()
+    if not settings.database_url:
+        # Start the embedded server in this process before the workers import the app, and hand them its URL.
+        import os
+
+        os.environ["TIC_DATABASE_URL"] = _database_url()
+    uvicorn.run(
+        "app.main:app",
+        host=args.host or settings.host,
+        port=args.port or settings.port,
+        workers=args.workers,
+        log_level=settings.log_level.lower(),
+        proxy_headers=True,
+        access_log=False,
+    )
+    return 0
+
+
+def cmd_token(args: argparse.Namespace) -> int:
+    from app.api.auth import issue_token
+    from app.settings import Settings
+
+    settings = Settings()
+    print(
+        issue_token(
+            settings.auth_secret.get_secret_value(),
+            role=args.role,
+            sub=args.sub,
+            org_id=args.org_id,
+            expert_id=args.expert_id,
+            ttl_seconds=args.ttl,
+        )
+    )
+    return 0
+
+
+def cmd_openapi(args: argparse.Namespace) -> int:
+    from app.main import create_app
+
+    spec = create_app().openapi()
+    text = json.dumps(spec, ensure_ascii=False, indent=2, sort_keys=False) + "\n"
+    if args.output == "-":
+        sys.stdout.write(text)
+    else:
+        Path(args.output).write_text(text, encoding="utf-8")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m app", description="Henan TIC lifecycle service")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    migrate = sub.add_parser("migrate", help="bring the database schema to a revision (default head)")
+    migrate.add_argument("revision", nargs="?", default="head")
+    migrate.set_defaults(func=cmd_migrate)
+
+    serve = sub.add_parser("serve", help="run the HTTP service")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.set_defaults(func=cmd_serve)
+
+    token = sub.add_parser("token", help="print a development token signed with TIC_AUTH_SECRET")
+    token.add_argument(
+        "--role", required=True, choices=["province", "supervisor", "applicant", "expert", "third_party", "observer"]
+    )
+    token.add_argument("--org-id")
+    token.add_argument("--expert-id")
+    token.add_argument("--sub")
+    token.add_argument("--ttl", type=int, default=3600, help="lifetime in seconds")
+    token.set_defaults(func=cmd_token)
+
+    openapi = sub.add_parser("openapi", help="write the OpenAPI document")
+    openapi.add_argument("--output", default="openapi/openapi.json")
+    openapi.set_defaults(func=cmd_openapi)
+
+    args = parser.parse_args(argv)
+    result: int = args.func(args)
+    return result
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

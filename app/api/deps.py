@@ -1,0 +1,220 @@
+"""Dependencies shared by every route: the request transaction, the caller, pagination, If-Match, idempotency."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated, Any, Generic, TypeVar
+
+from fastapi import Depends, Header, Query, Request, Response
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.api.problems import ProblemError, unauthenticated
+from app.db.paging import PageRequest
+from app.domain.principal import Principal
+from app.services import idempotency
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """One transaction per request, committed before the response is sent (scope="function")."""
+    sessionmaker = request.app.state.sessionmaker
+    async with sessionmaker() as session, session.begin():
+        yield session
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+
+
+async def get_principal(request: Request) -> Principal:
+    header = request.headers.get("authorization")
+    if not header:
+        raise unauthenticated("Missing Authorization header.")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise unauthenticated("The Authorization header must be 'Bearer <token>'.")
+    principal: Principal = await request.app.state.token_verifier.verify(token.strip())
+    request.state.principal_sub = principal.sub
+    request.state.principal_role = principal.role
+    return principal
+
+
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+def require_roles(*roles: str) -> Any:
+    """A dependency that answers 404 to every other role: existence does not leak (domain.md §1)."""
+
+    async def dependency(principal: PrincipalDep) -> Principal:
+        if principal.role not in roles:
+            raise ProblemError("not-found")
+        return principal
+
+    return Depends(dependency)
+
+
+ProvinceDep = Annotated[Principal, require_roles("province")]
+
+
+# --- pagination --------------------------------------------------------------------------------------------------
+
+
+def encode_cursor(key: tuple[datetime, uuid.UUID] | None) -> str | None:
+    if key is None:
+        return None
+    raw = json.dumps([key[0].isoformat(), str(key[1])]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        created, ident = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        return datetime.fromisoformat(created), uuid.UUID(ident)
+    except (ValueError, TypeError, binascii.Error, json.JSONDecodeError) as exc:
+        raise ProblemError(
+            "validation-failed",
+            extra={
+                "errors": [
+                    {
+                        "loc": ["query", "cursor"],
+                        "msg": "Invalid cursor; use next_cursor from a previous page.",
+                        "type": "cursor_invalid",
+                    }
+                ]
+            },
+        ) from exc
+
+
+async def page_request(
+    limit: Annotated[int, Query(ge=1, le=200, description="Page size, 1–200.")] = 50,
+    cursor: Annotated[str | None, Query(description="Opaque cursor from `next_cursor`.")] = None,
+) -> PageRequest:
+    return PageRequest(limit=limit, after=decode_cursor(cursor) if cursor else None)
+
+
+PageDep = Annotated[PageRequest, Depends(page_request)]
+
+
+T = TypeVar("T")
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    next_cursor: str | None
+
+
+# --- ETag / If-Match ---------------------------------------------------------------------------------------------
+
+
+def etag(version: int) -> str:
+    return f'"{version}"'
+
+
+async def if_match(
+    value: Annotated[str | None, Header(alias="If-Match", description='ETag from a previous read, e.g. "3".')] = None,
+) -> int | None:
+    if value is None:
+        return None
+    text = value.strip()
+    if text.startswith("W/"):
+        text = text[2:]
+    text = text.strip('"')
+    if not text.isdigit():
+        raise ProblemError("version-mismatch", detail="If-Match must be an ETag this service issued.")
+    return int(text)
+
+
+IfMatchDep = Annotated[int | None, Depends(if_match)]
+
+
+def versioned(
+    model: BaseModel, version: int, status_code: int = 200, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    return JSONResponse(
+        jsonable_encoder(model), status_code=status_code, headers={"ETag": etag(version), **(headers or {})}
+    )
+
+
+# --- Idempotency-Key ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Idempotency:
+    session: AsyncSession
+    principal: Principal
+    key: str | None
+    method: str
+    path: str
+
+    async def replay(self, body: BaseModel | None) -> JSONResponse | None:
+        """Reserve the key, or replay the first response for it (422 when the body differs)."""
+        if self.key is None:
+            return None
+        payload = jsonable_encoder(body) if body is not None else None
+        digest = hashlib.sha256(
+            json.dumps([self.method, self.path, payload], sort_keys=True, ensure_ascii=False).encode()
+        ).hexdigest()
+        stored = await idempotency.reserve(
+            self.session,
+            principal=self.principal.sub,
+            key=self.key,
+            method=self.method,
+            path=self.path,
+            request_hash=digest,
+        )
+        if stored is None:
+            return None
+        return JSONResponse(
+            stored.body, status_code=stored.status_code, headers={**stored.headers, "Idempotent-Replayed": "true"}
+        )
+
+    async def respond(self, model: BaseModel, *, status_code: int, headers: dict[str, str]) -> JSONResponse:
+        body = jsonable_encoder(model)
+        if self.key is not None:
+            await idempotency.remember(
+                self.session,
+                principal=self.principal.sub,
+                key=self.key,
+                status_code=status_code,
+                body=body,
+                headers=headers,
+            )
+        return JSONResponse(body, status_code=status_code, headers=headers)
+
+
+async def get_idempotency(
+    request: Request,
+    session: SessionDep,
+    principal: PrincipalDep,
+    key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key", max_length=200, description="Replays the first response for the same key and body."
+        ),
+    ] = None,
+) -> Idempotency:
+    return Idempotency(session=session, principal=principal, key=key, method=request.method, path=request.url.path)
+
+
+IdempotencyDep = Annotated[Idempotency, Depends(get_idempotency)]
+
+
+def created(model: BaseModel, version: int, location: str) -> dict[str, str]:
+    return {"ETag": etag(version), "Location": location}
+
+
+def paginate(items: Sequence[Any], next_key: tuple[datetime, uuid.UUID] | None) -> dict[str, Any]:
+    return {"items": list(items), "next_cursor": encode_cursor(next_key)}
+
+
+def response_headers(response: Response, version: int) -> None:
+    response.headers["ETag"] = etag(version)

@@ -1,0 +1,124 @@
+"""One pure-ASGI middleware for what every request needs: request id, body limit, metrics, access log, and the
+last-resort 500 problem (with the request id, never the exception text)."""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from typing import Any
+
+import structlog
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from starlette.requests import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.api.problems import mapped_problem, problem_response
+
+log = structlog.get_logger("tic.access")
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+
+class Metrics:
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.registry = registry
+        self.latency = Histogram(
+            "http_request_duration_seconds",
+            "Request latency by route",
+            ["method", "route", "status"],
+            registry=registry,
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+        )
+        self.requests = Counter(
+            "http_requests_total", "Requests by route", ["method", "route", "status"], registry=registry
+        )
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+class RequestContextMiddleware:
+    def __init__(self, app: ASGIApp, *, metrics: Metrics, max_body_bytes: int) -> None:
+        self.app = app
+        self.metrics = metrics
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+        incoming = headers.get("x-request-id", "")
+        request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = request_id
+        request = Request(scope)
+        status_holder = {"status": 500, "started": False}
+        too_large = {"hit": False}
+
+        async def send_wrapper(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                if too_large["hit"]:
+                    return  # the 413 problem below replaces whatever the app answered
+                status_holder["status"] = message["status"]
+                status_holder["started"] = True
+                raw = list(message.get("headers", []))
+                raw.append((b"x-request-id", request_id.encode()))
+                message = {**message, "headers": raw}
+            elif message["type"] == "http.response.body" and too_large["hit"]:
+                return
+            await send(message)
+
+        received = {"bytes": 0}
+
+        async def receive_wrapper() -> Message:
+            message = await receive()
+            if message["type"] == "http.request":
+                received["bytes"] += len(message.get("body", b""))
+                if received["bytes"] > self.max_body_bytes:
+                    too_large["hit"] = True
+                    raise _BodyTooLarge
+            return message
+
+        try:
+            length = headers.get("content-length")
+            if length is not None and length.isdigit() and int(length) > self.max_body_bytes:
+                too_large["hit"] = True
+            else:
+                await self.app(scope, receive_wrapper, send_wrapper)
+        except Exception as exc:
+            if not too_large["hit"] and not status_holder["started"]:
+                response = mapped_problem(request, exc)
+                if response is None:
+                    log.exception("unhandled", request_id=request_id, path=scope.get("path"))
+                    response = problem_response(request, "internal-error")
+                await response(scope, receive, send_wrapper)
+            elif not too_large["hit"]:
+                log.exception("failed after the response started", request_id=request_id)
+                raise
+        if too_large["hit"]:
+            status_holder["status"] = 413
+            response = problem_response(request, "payload-too-large", extra={"limit_bytes": self.max_body_bytes})
+            response.headers["x-request-id"] = request_id
+            await response(scope, receive, send)
+
+        elapsed = time.perf_counter() - started
+        route = scope.get("route")
+        template = getattr(route, "path", None) or "unmatched"
+        status = str(status_holder["status"])
+        method = scope.get("method", "")
+        self.metrics.latency.labels(method, template, status).observe(elapsed)
+        self.metrics.requests.labels(method, template, status).inc()
+        state: dict[str, Any] = scope.get("state", {})
+        log.info(
+            "request",
+            request_id=request_id,
+            method=method,
+            path=scope.get("path"),
+            route=template,
+            status=int(status),
+            latency_ms=round(elapsed * 1000, 2),
+            principal=state.get("principal_sub"),
+            role=state.get("principal_role"),
+        )

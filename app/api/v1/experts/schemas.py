@@ -1,0 +1,50 @@
+"""Expert contract (api.md: name, category, fields, affiliation_org_id, declared_conflict_org_ids)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from pydantic import ConfigDict, Field
+
+from app.api.v1.common import ExpertCategory, FieldCode, ShortText, Strict, Timestamps
+
+
+class ExpertCreate(Strict):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "王教授",
+                    "category": "technical",
+                    "fields": ["equipment_manufacturing"],
+                    "affiliation_org_id": None,
+                    "declared_conflict_org_ids": [],
+                }
+            ]
+        },
+    )
+
+    name: ShortText
+    category: ExpertCategory
+    fields: Annotated[list[FieldCode], Field(max_length=9)] = Field(default_factory=list)
+    affiliation_org_id: uuid.UUID | None = None
+    declared_conflict_org_ids: Annotated[list[uuid.UUID], Field(max_length=100)] = Field(default_factory=list)
+
+
+class ExpertUpdate(Strict):
+    name: ShortText | None = None
+    category: ExpertCategory | None = None
+    fields: Annotated[list[FieldCode], Field(max_length=9)] | None = None
+    affiliation_org_id: uuid.UUID | None = None
+    declared_conflict_org_ids: Annotated[list[uuid.UUID], Field(max_length=100)] | None = None
+
+
+class ExpertRead(Timestamps):
+    id: uuid.UUID
+    name: str
+    category: str
+    fields: list[str]
+    affiliation_org_id: uuid.UUID | None
+    declared_conflict_org_ids: list[uuid.UUID]

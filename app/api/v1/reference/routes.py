@@ -1,0 +1,63 @@
+"""Reference data and the lifecycles as data."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from pydantic import BaseModel
+
+from app.api.deps import PrincipalDep
+from app.api.problems import responses
+from app.domain import lifecycles, reference
+from app.domain.rulesets import RULE_SETS
+
+router = APIRouter(prefix="/reference", tags=["reference"])
+
+
+class CodeLabel(BaseModel):
+    code: str
+    label_zh: str
+    label_en: str
+
+
+class ReferenceData(BaseModel):
+    roles: list[CodeLabel]
+    fields: list[CodeLabel]
+    zones: list[CodeLabel]
+    organization_kinds: list[CodeLabel]
+    formation_modes: list[CodeLabel]
+    plan_sections: list[CodeLabel]
+    expert_categories: list[CodeLabel]
+    grades: list[CodeLabel]
+    revocation_reasons: list[CodeLabel]
+    project_levels: list[CodeLabel]
+    review_criteria: list[CodeLabel]
+    rule_sets: list[dict[str, Any]]
+
+
+class StateMachineData(BaseModel):
+    name: str
+    states: list[str]
+    initial: str
+    terminal: list[str]
+    transitions: list[dict[str, Any]]
+
+
+@router.get("", operation_id="get_reference", response_model=ReferenceData, responses=responses())
+async def get_reference(principal: PrincipalDep) -> dict[str, Any]:
+    """Every code the API accepts, with Chinese and English labels, and the rule sets."""
+    data: dict[str, Any] = {
+        name: [{"code": c.code, "label_zh": c.label_zh, "label_en": c.label_en} for c in table]
+        for name, table in reference.ALL_TABLES.items()
+    }
+    data["rule_sets"] = [rule_set.describe() for rule_set in RULE_SETS.values()]
+    return data
+
+
+@router.get(
+    "/state-machines", operation_id="get_state_machines", response_model=list[StateMachineData], responses=responses()
+)
+async def get_state_machines(principal: PrincipalDep) -> list[dict[str, Any]]:
+    """Each lifecycle's states and transitions (action, from, to, roles), the same table the service enforces."""
+    return [machine.as_dict() for machine in lifecycles.MACHINES.values()]

@@ -1,0 +1,292 @@
+"""ORM records. Enums are stored as text with check constraints built from the domain's code tables."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    func,
+)
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db.base import Base
+from app.domain import lifecycles, reference
+from app.domain.rulesets import RULE_SETS
+
+
+def _in(column: str, values: tuple[str, ...] | list[str]) -> str:
+    quoted = ", ".join(f"'{v}'" for v in values)
+    return f"{column} IN ({quoted})"
+
+
+def _pk() -> Mapped[uuid.UUID]:
+    return mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
+
+
+def _created() -> Mapped[datetime]:
+    return mapped_column(DateTime(timezone=True), server_default=func.now(), nullable=False)
+
+
+def _updated() -> Mapped[datetime]:
+    return mapped_column(DateTime(timezone=True), server_default=func.now(), onupdate=func.now(), nullable=False)
+
+
+class VersionedMixin:
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+
+
+class OrganizationRecord(VersionedMixin, Base):
+    __tablename__ = "organizations"
+    __mapper_args__ = {"version_id_col": VersionedMixin.version}  # noqa: RUF012
+
+    id: Mapped[uuid.UUID] = _pk()
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    credit_code: Mapped[str] = mapped_column(String(18), nullable=False, unique=True)
+    kind: Mapped[str] = mapped_column(String(32), nullable=False)
+    region: Mapped[str | None] = mapped_column(String(100))
+    supervisor_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("organizations.id"), index=True)
+    is_leading_enterprise: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    zones: Mapped[list[str]] = mapped_column(JSONB, nullable=False, default=list)
+    registered_on: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime] = _created()
+    updated_at: Mapped[datetime] = _updated()
+
+    __table_args__ = (CheckConstraint(_in("kind", reference.codes(reference.ORG_KINDS)), name="kind"),)
+
+
+class ExpertRecord(VersionedMixin, Base):
+    __tablename__ = "experts"
+    __mapper_args__ = {"version_id_col": VersionedMixin.version}  # noqa: RUF012
+
+    id: Mapped[uuid.UUID] = _pk()
+    name: Mapped[str] = mapped_column(String(100), nullable=False)
+    category: Mapped[str] = mapped_column(String(32), nullable=False)
+    fields: Mapped[list[str]] = mapped_column(JSONB, nullable=False, default=list)
+    affiliation_org_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("organizations.id"), index=True)
+    declared_conflict_org_ids: Mapped[list[str]] = mapped_column(JSONB, nullable=False, default=list)
+    created_at: Mapped[datetime] = _created()
+    updated_at: Mapped[datetime] = _updated()
+
+    __table_args__ = (CheckConstraint(_in("category", reference.codes(reference.EXPERT_CATEGORIES)), name="category"),)
+
+
+class CallRecord(VersionedMixin, Base):
+    __tablename__ = "calls"
+    __mapper_args__ = {"version_id_col": VersionedMixin.version}  # noqa: RUF012
+
+    id: Mapped[uuid.UUID] = _pk()
+    year: Mapped[int] = mapped_column(Integer, nullable=False)
+    title: Mapped[str] = mapped_column(String(300), nullable=False)
+    fields: Mapped[list[str]] = mapped_column(JSONB, nullable=False, default=list)
+    opens_on: Mapped[date] = mapped_column(Date, nullable=False)
+    closes_on: Mapped[date] = mapped_column(Date, nullable=False)
+    rule_set: Mapped[str] = mapped_column(String(32), nullable=False)
+    status: Mapped[str] = mapped_column(String(32), nullable=False, default="draft")
+    created_at: Mapped[datetime] = _created()
+    updated_at: Mapped[datetime] = _updated()
+
+    __table_args__ = (
+        CheckConstraint("opens_on <= closes_on", name="window"),
+        CheckConstraint(_in("status", lifecycles.CALL.states), name="status"),
+        CheckConstraint(_in("rule_set", sorted(RULE_SETS)), name="rule_set"),
+    )
+
+
+class ApplicationRecord(VersionedMixin, Base):
+    __tablename__ = "applications"
+    __mapper_args__ = {"version_id_col": VersionedMixin.version}  # noqa: RUF012
+
+    id: Mapped[uuid.UUID] = _pk()
+    call_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("calls.id"), index=True)
+    fast_track: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    fast_track_basis: Mapped[str | None] = mapped_column(Text)
+    proposed_name: Mapped[str] = mapped_column(String(200), nullable=False)
+    field: Mapped[str] = mapped_column(String(64), nullable=False)
+    formation_mode: Mapped[str] = mapped_column(String(32), nullable=False)
+    lead_org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id"), nullable=False, index=True)
+    participants: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, nullable=False, default=list)
+    zones: Mapped[list[str]] = mapped_column(JSONB, nullable=False, default=list)
+    plan: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False, default=dict)
+    facts: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False, default=dict)
+    rule_set: Mapped[str] = mapped_column(String(32), nullable=False)
+    status: Mapped[str] = mapped_column(String(32), nullable=False, default="draft")
+    eligibility: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    review_concluded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    aggregate_score: Mapped[Decimal | None] = mapped_column(Numeric(6, 2))
+    review_passed: Mapped[bool | None] = mapped_column(Boolean)
+    decision_date: Mapped[date | None] = mapped_column(Date)
+    document_no: Mapped[str | None] = mapped_column(String(100))
+    center_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    created_by: Mapped[str] = mapped_column(String(200), nullable=False)
+    created_at: Mapped[datetime] = _created()
+    updated_at: Mapped[datetime] = _updated()
+
+    __table_args__ = (
+        CheckConstraint(_in("status", lifecycles.APPLICATION.states), name="status"),
+        CheckConstraint(_in("field", reference.codes(reference.FIELDS)), name="field"),
+        CheckConstraint(_in("formation_mode", reference.codes(reference.FORMATION_MODES)), name="formation_mode"),
+        CheckConstraint("fast_track OR call_id IS NOT NULL", name="call_or_fast_track"),
+        CheckConstraint("NOT fast_track OR fast_track_basis IS NOT NULL", name="fast_track_basis"),
+        Index("ix_applications_created_at_id", "created_at", "id"),
+    )
+
+
+class TransitionRecord(Base):
+    """History of every lifecycle transition, for every kind of subject."""
+
+    __tablename__ = "transitions"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    subject_type: Mapped[str] = mapped_column(String(32), nullable=False)
+    subject_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
+    action: Mapped[str] = mapped_column(String(64), nullable=False)
+    from_status: Mapped[str | None] = mapped_column(String(32))
+    to_status: Mapped[str] = mapped_column(String(32), nullable=False)
+    actor_sub: Mapped[str] = mapped_column(String(200), nullable=False)
+    actor_role: Mapped[str] = mapped_column(String(32), nullable=False)
+    reason: Mapped[str | None] = mapped_column(Text)
+    decision_date: Mapped[date | None] = mapped_column(Date)
+    data: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False, default=dict)
+    occurred_at: Mapped[datetime] = _created()
+
+    __table_args__ = (Index("ix_transitions_subject", "subject_type", "subject_id", "id"),)
+
+
+class PanelMemberRecord(Base):
+    __tablename__ = "panel_members"
+
+    application_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("applications.id", ondelete="CASCADE"), primary_key=True
+    )
+    expert_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("experts.id"), primary_key=True, index=True)
+    position: Mapped[int] = mapped_column(Integer, nullable=False)
+
+
+class ReviewScoreRecord(Base):
+    __tablename__ = "review_scores"
+
+    application_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("applications.id", ondelete="CASCADE"), primary_key=True
+    )
+    expert_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("experts.id"), primary_key=True)
+    criteria: Mapped[dict[str, str]] = mapped_column(JSONB, nullable=False)
+    total: Mapped[Decimal] = mapped_column(Numeric(6, 2), nullable=False)
+    opinion: Mapped[str] = mapped_column(Text, nullable=False)
+    support: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    created_at: Mapped[datetime] = _created()
+    updated_at: Mapped[datetime] = _updated()
+
+
+class SiteVisitRecord(Base):
+    __tablename__ = "site_visits"
+
+    id: Mapped[uuid.UUID] = _pk()
+    application_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("applications.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    visited_on: Mapped[date] = mapped_column(Date, nullable=False)
+    members: Mapped[list[str]] = mapped_column(JSONB, nullable=False)
+    findings: Mapped[str] = mapped_column(Text, nullable=False)
+    created_at: Mapped[datetime] = _created()
+
+
+class CenterRecord(VersionedMixin, Base):
+    __tablename__ = "centers"
+    __mapper_args__ = {"version_id_col": VersionedMixin.version}  # noqa: RUF012
+
+    id: Mapped[uuid.UUID] = _pk()
+    code: Mapped[str] = mapped_column(String(32), nullable=False, unique=True)
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    field: Mapped[str] = mapped_column(String(64), nullable=False)
+    lead_org_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id"), nullable=False, index=True)
+    participants: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, nullable=False, default=list)
+    application_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("applications.id"), unique=True)
+    rule_set: Mapped[str] = mapped_column(String(32), nullable=False)
+    status: Mapped[str] = mapped_column(String(32), nullable=False, default="approved")
+    approved_on: Mapped[date] = mapped_column(Date, nullable=False)
+    approval_document_no: Mapped[str] = mapped_column(String(100), nullable=False)
+    construction_starts_on: Mapped[date | None] = mapped_column(Date)
+    construction_ends_on: Mapped[date | None] = mapped_column(Date)
+    legal_entity: Mapped[dict[str, Any]] = mapped_column(
+        JSONB, nullable=False, default=lambda: {"status": "none", "kind": None, "credit_code": None}
+    )
+    governance: Mapped[dict[str, Any]] = mapped_column(
+        JSONB,
+        nullable=False,
+        default=lambda: {"board": [], "director": None, "expert_committee": [], "technical_committee": []},
+    )
+    grade: Mapped[str | None] = mapped_column(String(32))
+    recognized_on: Mapped[date | None] = mapped_column(Date)
+    imported: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    created_at: Mapped[datetime] = _created()
+    updated_at: Mapped[datetime] = _updated()
+
+    __table_args__ = (
+        CheckConstraint(_in("status", lifecycles.CENTER.states), name="status"),
+        CheckConstraint(_in("field", reference.codes(reference.FIELDS)), name="field"),
+        Index("ix_centers_created_at_id", "created_at", "id"),
+    )
+
+
+class EventRecord(Base):
+    """The append-only, hash-chained event feed. UPDATE and DELETE are refused by a trigger."""
+
+    __tablename__ = "events"
+
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False, unique=True)
+    type: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
+    subject_type: Mapped[str] = mapped_column(String(32), nullable=False)
+    subject_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False, index=True)
+    actor_sub: Mapped[str] = mapped_column(String(200), nullable=False)
+    actor_role: Mapped[str] = mapped_column(String(32), nullable=False)
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    effective_on: Mapped[date | None] = mapped_column(Date)
+    data: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False)
+    prev_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+
+
+class IdempotencyKeyRecord(Base):
+    __tablename__ = "idempotency_keys"
+
+    principal: Mapped[str] = mapped_column(String(200), primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    method: Mapped[str] = mapped_column(String(8), nullable=False)
+    path: Mapped[str] = mapped_column(String(500), nullable=False)
+    request_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    response_body: Mapped[Any | None] = mapped_column(JSONB)
+    response_headers: Mapped[dict[str, str] | None] = mapped_column(JSONB)
+    created_at: Mapped[datetime] = _created()
+
+
+__all__ = [
+    "ApplicationRecord",
+    "CallRecord",
+    "CenterRecord",
+    "EventRecord",
+    "ExpertRecord",
+    "IdempotencyKeyRecord",
+    "OrganizationRecord",
+    "PanelMemberRecord",
+    "ReviewScoreRecord",
+    "SiteVisitRecord",
+    "TransitionRecord",
+]

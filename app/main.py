@@ -1,0 +1,81 @@
+"""The ASGI application: `app.main:app`. create_app() wires settings, the engine, auth, errors and routes."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from prometheus_client import CollectorRegistry
+
+from app.api import problems
+from app.api.auth import TokenVerifier
+from app.api.middleware import Metrics, RequestContextMiddleware
+from app.api.ops import router as ops_router
+from app.api.v1 import router as v1_router
+from app.db.session import create_engine, create_sessionmaker, resolve_database_url
+from app.logging import configure_logging
+from app.settings import Settings
+
+API_VERSION = "1.0.0"
+DESCRIPTION = """
+Lifecycle service for Henan Province Technology Innovation Centers (河南省技术创新中心): calls, applications,
+eligibility, recommendation, expert review, approval, construction, acceptance, recognition, assessment and
+revocation, after 豫科〔2021〕116号.
+
+Errors are RFC 9457 `application/problem+json` with a stable `code`. Single resources carry `ETag`; PATCH and
+action POSTs honour `If-Match`. Creates honour `Idempotency-Key`. Lists paginate with `limit` and an opaque `cursor`.
+"""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    configure_logging(settings.log_level, json_output=settings.log_json)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if getattr(app.state, "sessionmaker", None) is None:  # tests may inject their own
+            url = resolve_database_url(settings.database_url, settings.data_dir)
+            engine = create_engine(
+                url,
+                pool_size=settings.db_pool_size,
+                max_overflow=settings.db_max_overflow,
+                statement_timeout_ms=settings.db_statement_timeout_ms,
+            )
+            app.state.engine = engine
+            app.state.sessionmaker = create_sessionmaker(engine)
+            try:
+                yield
+            finally:
+                await engine.dispose()
+                app.state.sessionmaker = None
+        else:
+            yield
+
+    app = FastAPI(
+        title="Henan Technology Innovation Centers API (河南省技术创新中心)",
+        version=API_VERSION,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        openapi_url="/openapi.json",
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.sessionmaker = None
+    app.state.token_verifier = TokenVerifier(settings)
+    app.state.metrics = Metrics(CollectorRegistry())
+    problems.install(app)
+    app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics, max_body_bytes=settings.max_body_bytes)
+    app.include_router(ops_router)
+    app.include_router(v1_router, prefix="/api/v1")
+    return app
+
+
+def __getattr__(name: str) -> FastAPI:
+    # `app.main:app` is built on first access, so importing this module reads no settings.
+    if name == "app":
+        application = create_app()
+        globals()["app"] = application
+        return application
+    raise AttributeError(name)

@@ -1,0 +1,49 @@
+"""Typed settings from `TIC_*` environment variables. Nothing reads them at import time."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from pydantic import SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_SECRET = "dev-secret-change-me-0123456789abcdef"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TIC_", extra="ignore")
+
+    environment: Literal["development", "test", "production"] = "development"
+    # Plain postgresql:// URL (or ?host=/socket/dir); empty means "start the embedded server".
+    database_url: str | None = None
+    data_dir: Path = Path(".data")
+    auth_secret: SecretStr = SecretStr(DEV_SECRET)
+    auth_jwks_url: str | None = None
+    auth_audience: str | None = None
+    token_ttl_seconds: int = 3600
+    timezone: str = "Asia/Shanghai"
+    max_body_bytes: int = 1024 * 1024
+    db_pool_size: int = 10
+    db_max_overflow: int = 10
+    db_statement_timeout_ms: int = 15000
+    log_level: str = "INFO"
+    log_json: bool = True
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_defaults(self) -> Settings:
+        if self.environment == "production":
+            secret = self.auth_secret.get_secret_value()
+            if self.auth_jwks_url is None and (secret == DEV_SECRET or len(secret) < 32):
+                raise ValueError("TIC_AUTH_SECRET must be set to a strong secret (>= 32 chars) in production")
+            if not self.database_url:
+                raise ValueError("TIC_DATABASE_URL must be set in production (no embedded PostgreSQL)")
+        return self
+
+    @cached_property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)

