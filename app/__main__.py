@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import uuid
 from pathlib import Path
 
 
@@ -78,6 +79,23 @@ def cmd_openapi(args: argparse.Namespace) -> int:
     return 0
 
 
+def _uuid(value: str) -> str:
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a UUID") from None
+
+
+def _check_token_ids(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    # The API refuses a token of these roles without its id (401), so printing one would only hand out a dud.
+    from app.domain.principal import ORG_ROLES
+
+    if args.role in ORG_ROLES and not args.org_id:
+        parser.error(f"--org-id is required for role {args.role}")
+    if args.role == "expert" and not args.expert_id:
+        parser.error("--expert-id is required for role expert")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m app", description="Henan TIC lifecycle service")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -96,8 +114,8 @@ def main(argv: list[str] | None = None) -> int:
     token.add_argument(
         "--role", required=True, choices=["province", "supervisor", "applicant", "expert", "third_party", "observer"]
     )
-    token.add_argument("--org-id")
-    token.add_argument("--expert-id")
+    token.add_argument("--org-id", type=_uuid, help="the caller's organization (supervisor, applicant, third_party)")
+    token.add_argument("--expert-id", type=_uuid, help="the caller's expert record (expert)")
     token.add_argument("--sub")
     token.add_argument("--ttl", type=int, default=3600, help="lifetime in seconds")
     token.set_defaults(func=cmd_token)
@@ -107,6 +125,8 @@ def main(argv: list[str] | None = None) -> int:
     openapi.set_defaults(func=cmd_openapi)
 
     args = parser.parse_args(argv)
+    if args.command == "token":
+        _check_token_ids(token, args)
     result: int = args.func(args)
     return result
 

@@ -25,6 +25,8 @@ class Settings(BaseSettings):
     auth_audience: str | None = None
     token_ttl_seconds: int = 3600
     timezone: str = "Asia/Shanghai"
+    # The rule set a fast-track application is judged by (domain.md §3: "the set current on its creation").
+    current_rule_set: str = "henan-2021"
     max_body_bytes: int = 1024 * 1024
     db_pool_size: int = 10
     db_max_overflow: int = 10

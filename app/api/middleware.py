@@ -11,6 +11,7 @@ from typing import Any
 import structlog
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from starlette.requests import Request
+from starlette.routing import Route, compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api.problems import mapped_problem, problem_response
@@ -34,6 +35,47 @@ class Metrics:
         )
 
 
+class RouteTable:
+    """Full path templates (`/api/v1/organizations/{org_id}`) and their methods, built once from the app.
+
+    `scope["route"]` cannot serve here: recent FastAPI resolves included routers lazily and leaves there the route
+    as its own router declared it (`/organizations/{org_id}`, without `/api/v1`), and Starlette reports only the
+    first partially matching route's methods in a 405's `Allow`. The OpenAPI paths are the public, full table.
+    """
+
+    def __init__(self) -> None:
+        self._entries: list[tuple[re.Pattern[str], str, frozenset[str]]] | None = None
+
+    def _build(self, app: Any) -> list[tuple[re.Pattern[str], str, frozenset[str]]]:
+        methods: dict[str, set[str]] = {}
+        for route in getattr(app, "routes", []):
+            if isinstance(route, Route) and route.methods:  # routes outside the schema: /docs, /openapi.json
+                methods.setdefault(route.path_format, set()).update(route.methods)
+        for path, operations in app.openapi().get("paths", {}).items():
+            methods.setdefault(path, set()).update(verb.upper() for verb in operations)
+        return [(compile_path(path)[0], path, frozenset(verbs)) for path, verbs in methods.items()]
+
+    def match(self, scope: Scope) -> tuple[str | None, frozenset[str]]:
+        """The template the router picks for this path and method (a full match first, as Starlette does, else the
+        first path match), and every method the path accepts."""
+        if self._entries is None:
+            app = scope.get("app")
+            if app is None:
+                return None, frozenset()
+            self._entries = self._build(app)
+        path, method = scope.get("path", ""), scope.get("method", "")
+        full: str | None = None
+        partial: str | None = None
+        allowed: set[str] = set()
+        for regex, template, methods in self._entries:
+            if regex.match(path):
+                allowed |= methods
+                if full is None and method in methods:
+                    full = template
+                partial = partial or template
+        return full or partial, frozenset(allowed)
+
+
 class _BodyTooLarge(Exception):
     pass
 
@@ -43,6 +85,7 @@ class RequestContextMiddleware:
         self.app = app
         self.metrics = metrics
         self.max_body_bytes = max_body_bytes
+        self.routes = RouteTable()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -64,6 +107,10 @@ class RequestContextMiddleware:
                 status_holder["status"] = message["status"]
                 status_holder["started"] = True
                 raw = list(message.get("headers", []))
+                allowed = self.routes.match(scope)[1] if message["status"] == 405 else None
+                if allowed:
+                    raw = [(k, v) for k, v in raw if k.lower() != b"allow"]
+                    raw.append((b"allow", ", ".join(sorted(allowed)).encode()))
                 raw.append((b"x-request-id", request_id.encode()))
                 message = {**message, "headers": raw}
             elif message["type"] == "http.response.body" and too_large["hit"]:
@@ -104,8 +151,7 @@ class RequestContextMiddleware:
             await response(scope, receive, send)
 
         elapsed = time.perf_counter() - started
-        route = scope.get("route")
-        template = getattr(route, "path", None) or "unmatched"
+        template = self.routes.match(scope)[0] or "unmatched"
         status = str(status_holder["status"])
         method = scope.get("method", "")
         self.metrics.latency.labels(method, template, status).observe(elapsed)

@@ -19,7 +19,14 @@ from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.domain.errors import ConflictOfInterest, Ineligible, InvalidInput, InvalidTransition, RuleViolation
-from app.services.errors import AlreadyExists, IdempotencyKeyReused, InvalidReference, NotFound, VersionMismatch
+from app.services.errors import (
+    AlreadyExists,
+    IdempotencyKeyReused,
+    InvalidReference,
+    NotFound,
+    ValidationFailed,
+    VersionMismatch,
+)
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 TYPE_BASE = "https://tic.kjt.henan.gov.cn/problems/"
@@ -307,6 +314,11 @@ def _invalid_input(exc: InvalidInput | InvalidReference, zh: bool) -> tuple[str,
     return "validation-failed", {"errors": [{"loc": _loc(exc.loc), "msg": exc.msg, "type": exc.type}]}, None
 
 
+def _validation_failed(exc: ValidationFailed, zh: bool) -> tuple[str, dict[str, Any], str | None]:
+    items = [{"loc": _loc(loc), "msg": msg, "type": kind} for loc, msg, kind in exc.errors]
+    return "validation-failed", {"errors": items}, None
+
+
 def _stale(exc: StaleDataError, zh: bool) -> tuple[str, dict[str, Any], str | None]:
     return "version-mismatch", {}, None
 
@@ -326,6 +338,7 @@ TABLE: dict[type[Exception], Mapper] = {
     IdempotencyKeyReused: _reused,
     InvalidInput: _invalid_input,
     InvalidReference: _invalid_input,
+    ValidationFailed: _validation_failed,
     StaleDataError: _stale,
     IntegrityError: _integrity,
 }

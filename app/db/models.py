@@ -19,6 +19,7 @@ from sqlalchemy import (
     Numeric,
     String,
     Text,
+    UniqueConstraint,
     func,
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID
@@ -52,7 +53,7 @@ class VersionedMixin:
 
 class OrganizationRecord(VersionedMixin, Base):
     __tablename__ = "organizations"
-    __mapper_args__ = {"version_id_col": VersionedMixin.version}  # noqa: RUF012
+    __mapper_args__ = {"version_id_col": VersionedMixin.version, "eager_defaults": True}  # noqa: RUF012
 
     id: Mapped[uuid.UUID] = _pk()
     name: Mapped[str] = mapped_column(String(200), nullable=False)
@@ -71,7 +72,7 @@ class OrganizationRecord(VersionedMixin, Base):
 
 class ExpertRecord(VersionedMixin, Base):
     __tablename__ = "experts"
-    __mapper_args__ = {"version_id_col": VersionedMixin.version}  # noqa: RUF012
+    __mapper_args__ = {"version_id_col": VersionedMixin.version, "eager_defaults": True}  # noqa: RUF012
 
     id: Mapped[uuid.UUID] = _pk()
     name: Mapped[str] = mapped_column(String(100), nullable=False)
@@ -87,7 +88,7 @@ class ExpertRecord(VersionedMixin, Base):
 
 class CallRecord(VersionedMixin, Base):
     __tablename__ = "calls"
-    __mapper_args__ = {"version_id_col": VersionedMixin.version}  # noqa: RUF012
+    __mapper_args__ = {"version_id_col": VersionedMixin.version, "eager_defaults": True}  # noqa: RUF012
 
     id: Mapped[uuid.UUID] = _pk()
     year: Mapped[int] = mapped_column(Integer, nullable=False)
@@ -109,7 +110,7 @@ class CallRecord(VersionedMixin, Base):
 
 class ApplicationRecord(VersionedMixin, Base):
     __tablename__ = "applications"
-    __mapper_args__ = {"version_id_col": VersionedMixin.version}  # noqa: RUF012
+    __mapper_args__ = {"version_id_col": VersionedMixin.version, "eager_defaults": True}  # noqa: RUF012
 
     id: Mapped[uuid.UUID] = _pk()
     call_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("calls.id"), index=True)
@@ -180,6 +181,7 @@ class PanelMemberRecord(Base):
 
 class ReviewScoreRecord(Base):
     __tablename__ = "review_scores"
+    __mapper_args__ = {"eager_defaults": True}  # noqa: RUF012
 
     application_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("applications.id", ondelete="CASCADE"), primary_key=True
@@ -208,7 +210,7 @@ class SiteVisitRecord(Base):
 
 class CenterRecord(VersionedMixin, Base):
     __tablename__ = "centers"
-    __mapper_args__ = {"version_id_col": VersionedMixin.version}  # noqa: RUF012
+    __mapper_args__ = {"version_id_col": VersionedMixin.version, "eager_defaults": True}  # noqa: RUF012
 
     id: Mapped[uuid.UUID] = _pk()
     code: Mapped[str] = mapped_column(String(32), nullable=False, unique=True)
@@ -231,8 +233,24 @@ class CenterRecord(VersionedMixin, Base):
         nullable=False,
         default=lambda: {"board": [], "director": None, "expert_committee": [], "technical_committee": []},
     )
+    research_direction: Mapped[str | None] = mapped_column(Text)
+    task_book: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    task_book_signed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    task_book_sha256: Mapped[str | None] = mapped_column(String(64))
+    extension_months: Mapped[int | None] = mapped_column(Integer)
+    acceptance_agency_org_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("organizations.id"), index=True)
+    acceptance_requested_on: Mapped[date | None] = mapped_column(Date)
+    acceptance_failures: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
+    rectifying_kind: Mapped[str | None] = mapped_column(String(32))
+    rectification_due_on: Mapped[date | None] = mapped_column(Date)
     grade: Mapped[str | None] = mapped_column(String(32))
+    last_assessed_on: Mapped[date | None] = mapped_column(Date)
     recognized_on: Mapped[date | None] = mapped_column(Date)
+    recognition_no: Mapped[str | None] = mapped_column(String(64))
+    revoked_on: Mapped[date | None] = mapped_column(Date)
+    revocation_reason_code: Mapped[str | None] = mapped_column(String(32))
+    exit_requested_on: Mapped[date | None] = mapped_column(Date)
+    exited_on: Mapped[date | None] = mapped_column(Date)
     imported: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     created_at: Mapped[datetime] = _created()
     updated_at: Mapped[datetime] = _updated()
@@ -240,7 +258,66 @@ class CenterRecord(VersionedMixin, Base):
     __table_args__ = (
         CheckConstraint(_in("status", lifecycles.CENTER.states), name="status"),
         CheckConstraint(_in("field", reference.codes(reference.FIELDS)), name="field"),
+        CheckConstraint(
+            "revocation_reason_code IS NULL OR "
+            + _in("revocation_reason_code", reference.codes(reference.REVOCATION_REASONS)),
+            name="revocation_reason_code",
+        ),
+        CheckConstraint(
+            "rectifying_kind IS NULL OR rectifying_kind IN ('acceptance', 'assessment')", name="rectifying_kind"
+        ),
         Index("ix_centers_created_at_id", "created_at", "id"),
+    )
+
+
+class AnnualReportRecord(VersionedMixin, Base):
+    """年度工作总结和计划: a summary of `period_year` and the plan for the next, due 31 January of period_year + 1."""
+
+    __tablename__ = "annual_reports"
+    __mapper_args__ = {"version_id_col": VersionedMixin.version, "eager_defaults": True}  # noqa: RUF012
+
+    id: Mapped[uuid.UUID] = _pk()
+    center_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("centers.id"), nullable=False, index=True)
+    period_year: Mapped[int] = mapped_column(Integer, nullable=False)
+    summary: Mapped[str] = mapped_column(Text, nullable=False)
+    kpi_actuals: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False, default=dict)
+    plan_next_year: Mapped[str] = mapped_column(Text, nullable=False)
+    status: Mapped[str] = mapped_column(String(32), nullable=False, default="draft")
+    due_on: Mapped[date] = mapped_column(Date, nullable=False)
+    submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    late: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    created_at: Mapped[datetime] = _created()
+    updated_at: Mapped[datetime] = _updated()
+
+    __table_args__ = (
+        UniqueConstraint("center_id", "period_year", name="uq_annual_reports_center_period"),
+        CheckConstraint(_in("status", lifecycles.ANNUAL_REPORT.states), name="status"),
+        Index("ix_annual_reports_created_at_id", "created_at", "id"),
+    )
+
+
+class ChangeRequestRecord(VersionedMixin, Base):
+    """变更: name, lead, research direction need the province's approval; director and participants are filings."""
+
+    __tablename__ = "change_requests"
+    __mapper_args__ = {"version_id_col": VersionedMixin.version, "eager_defaults": True}  # noqa: RUF012
+
+    id: Mapped[uuid.UUID] = _pk()
+    center_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("centers.id"), nullable=False, index=True)
+    kind: Mapped[str] = mapped_column(String(32), nullable=False)
+    new_value: Mapped[Any] = mapped_column(JSONB, nullable=False)
+    old_value: Mapped[Any | None] = mapped_column(JSONB)
+    reason: Mapped[str] = mapped_column(Text, nullable=False)
+    status: Mapped[str] = mapped_column(String(32), nullable=False, default="filed")
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[str] = mapped_column(String(200), nullable=False)
+    created_at: Mapped[datetime] = _created()
+    updated_at: Mapped[datetime] = _updated()
+
+    __table_args__ = (
+        CheckConstraint(_in("status", lifecycles.CHANGE_REQUEST.states), name="status"),
+        CheckConstraint("kind IN ('name', 'lead_org', 'research_direction', 'director', 'participants')", name="kind"),
+        Index("ix_change_requests_created_at_id", "created_at", "id"),
     )
 
 

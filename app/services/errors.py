@@ -45,3 +45,10 @@ class InvalidReference(ServiceError):
     msg: str
     type: str = "invalid_reference"
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class ValidationFailed(ServiceError):
+    """Several field-level problems found by the rules (422 with every item)."""
+
+    errors: list[tuple[tuple[str | int, ...], str, str]]

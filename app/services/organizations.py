@@ -12,7 +12,7 @@ from app.db.models import ExpertRecord, OrganizationRecord
 from app.db.paging import PageRequest, PageResult
 from app.db.repositories import organizations as repo
 from app.domain.credit_code import normalize_credit_code, validate_credit_code
-from app.domain.errors import InvalidInput
+from app.domain.errors import InvalidInput, RuleViolation
 from app.domain.principal import Principal
 from app.services.audit import record_event
 from app.services.errors import AlreadyExists, InvalidReference, NotFound, VersionMismatch
@@ -131,6 +131,16 @@ async def update_organization(
     values = dict(changes)
     if "credit_code" in values:
         values["credit_code"] = await _check_credit_code(session, values["credit_code"], except_id=record.id)
+    if values.get("kind", "department") != "department" and record.kind == "department":
+        # A supervisor must be a department (checked on assignment); re-kinding one would orphan its charges.
+        supervised = await repo.count_supervised(session, record.id)
+        if supervised:
+            raise RuleViolation(
+                "supervisor-must-be-department",
+                f"该主管部门仍主管 {supervised} 个单位，不能改为其他类型",
+                f"This department still supervises {supervised} organizations; it must stay a department.",
+                {"supervised_count": supervised},
+            )
     if "supervisor_id" in values:
         if values["supervisor_id"] == record.id:
             raise InvalidReference(loc=("body", "supervisor_id"), msg="an organization cannot supervise itself")

@@ -2,10 +2,24 @@
 
 from fastapi import APIRouter
 
+from app.api.v1.applications.routes import router as applications_router
+from app.api.v1.calls.routes import router as calls_router
+from app.api.v1.centers.routes import obligations_router
+from app.api.v1.centers.routes import router as centers_router
 from app.api.v1.experts.routes import router as experts_router
 from app.api.v1.organizations.routes import router as organizations_router
 from app.api.v1.reference.routes import router as reference_router
+from app.api.v1.reviews.routes import router as reviews_router
 
 router = APIRouter()
-for sub in (reference_router, organizations_router, experts_router):
+for sub in (
+    reference_router,
+    organizations_router,
+    experts_router,
+    calls_router,
+    applications_router,
+    reviews_router,
+    centers_router,
+    obligations_router,
+):
     router.include_router(sub)

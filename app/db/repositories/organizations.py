@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Collection
 
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import ExpertRecord, OrganizationRecord
@@ -32,6 +32,12 @@ async def credit_code_taken(session: AsyncSession, credit_code: str, *, except_i
     if except_id is not None:
         query = query.where(OrganizationRecord.id != except_id)
     return (await session.execute(query)).first() is not None
+
+
+async def count_supervised(session: AsyncSession, org_id: uuid.UUID) -> int:
+    """How many organizations name `org_id` as their supervising department."""
+    query = select(func.count()).select_from(OrganizationRecord).where(OrganizationRecord.supervisor_id == org_id)
+    return int((await session.execute(query)).scalar_one())
 
 
 async def add(session: AsyncSession, record: OrganizationRecord) -> OrganizationRecord:

@@ -79,7 +79,7 @@ async def get_organization(org_id: uuid.UUID, session: SessionDep, principal: Pr
     "/{org_id}",
     operation_id="update_organization",
     response_model=OrganizationRead,
-    responses=responses("not-found", "already-exists", "version-mismatch"),
+    responses=responses("not-found", "already-exists", "rule-violation", "version-mismatch"),
 )
 async def update_organization(
     org_id: uuid.UUID,

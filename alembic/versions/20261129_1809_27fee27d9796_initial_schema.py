@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 1aa9e7917afe
+Revision ID: 27fee27d9796
 Revises: 
-Create Date: 2026-11-29 18:05:02.954632+00:00
+Create Date: 2026-11-29 18:09:50.247669+00:00
 """
 
 from collections.abc import Sequence
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = '1aa9e7917afe'
+revision: str = '27fee27d9796'
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -174,11 +174,14 @@ def upgrade() -> None:
     sa.Column('governance', postgresql.JSONB(astext_type=sa.Text()), nullable=False),
     sa.Column('grade', sa.String(length=32), nullable=True),
     sa.Column('recognized_on', sa.Date(), nullable=True),
+    sa.Column('revoked_on', sa.Date(), nullable=True),
+    sa.Column('revocation_reason_code', sa.String(length=32), nullable=True),
     sa.Column('imported', sa.Boolean(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.CheckConstraint("field IN ('equipment_manufacturing', 'green_food', 'bio_breeding', 'modern_agriculture', 'biomedicine', 'smart_sensors', 'next_gen_it', 'resource_energy_efficiency', 'frontier')", name=op.f('ck_centers_field')),
+    sa.CheckConstraint("revocation_reason_code IS NULL OR revocation_reason_code IN ('failed_rectification', 'failed_acceptance', 'absent_from_assessment', 'fraud', 'credit_blacklist', 'major_incident', 'lead_deregistered', 'no_rd_investment', 'voluntary_exit')", name=op.f('ck_centers_revocation_reason_code')),
     sa.CheckConstraint("status IN ('approved', 'under_construction', 'acceptance_pending', 'recognized', 'rectifying', 'revoked', 'exited')", name=op.f('ck_centers_status')),
     sa.ForeignKeyConstraint(['application_id'], ['applications.id'], name=op.f('fk_centers_application_id_applications')),
     sa.ForeignKeyConstraint(['lead_org_id'], ['organizations.id'], name=op.f('fk_centers_lead_org_id_organizations')),

@@ -1,0 +1,214 @@
+"""Applications (申报): create, read, edit, eligibility, history and the lifecycle actions."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Depends, Query, Request
+from fastapi.responses import JSONResponse
+
+from app.api.deps import (
+    IdempotencyDep,
+    IfMatchDep,
+    Page,
+    PageDep,
+    PrincipalDep,
+    SessionDep,
+    created,
+    paginate,
+    versioned,
+)
+from app.api.problems import ProblemError, responses
+from app.api.v1.applications.schemas import (
+    ApplicationActionBody,
+    ApplicationCreate,
+    ApplicationRead,
+    ApplicationUpdate,
+    EligibilityRead,
+    TransitionRead,
+    application_read,
+)
+from app.api.v1.common import FieldCode, FormationMode
+from app.services import applications as service
+from app.services.clock import Clock
+
+router = APIRouter(prefix="/applications", tags=["applications"])
+
+
+def get_clock(request: Request) -> Clock:
+    return Clock(request.app.state.settings.tz)
+
+
+ClockDep = Annotated[Clock, Depends(get_clock)]
+
+
+@router.post(
+    "",
+    operation_id="create_application",
+    status_code=201,
+    response_model=ApplicationRead,
+    responses=responses("not-found", "rule-violation", "idempotency-key-reused"),
+)
+async def create_application(
+    body: ApplicationCreate, request: Request, session: SessionDep, principal: PrincipalDep, idempotency: IdempotencyDep
+) -> JSONResponse:
+    """Draft an application. A lead organization (applicant) applies to a published call for itself; the province
+    creates fast-track (一事一议) applications, with `fast_track_basis`, for a lead it names."""
+    if principal.role not in ("applicant", "province"):
+        raise ProblemError("not-found")
+    if (replay := await idempotency.replay(body)) is not None:
+        return replay
+    record = await service.create_application(
+        session, principal, body.model_dump(mode="json"), current_rule_set=request.app.state.settings.current_rule_set
+    )
+    out = application_read(record, service.allowed_actions(principal, record))
+    return await idempotency.respond(
+        out, status_code=201, headers=created(out, record.version, f"/api/v1/applications/{record.id}")
+    )
+
+
+@router.get("", operation_id="list_applications", response_model=Page[ApplicationRead], responses=responses())
+async def list_applications(
+    session: SessionDep,
+    principal: PrincipalDep,
+    page: PageDep,
+    status: Annotated[str | None, Query(max_length=32)] = None,
+    field: Annotated[FieldCode | None, Query()] = None,
+    call_id: Annotated[uuid.UUID | None, Query()] = None,
+    lead_org_id: Annotated[uuid.UUID | None, Query()] = None,
+    formation_mode: Annotated[FormationMode | None, Query()] = None,
+) -> dict[str, object]:
+    """Applications within the caller's reach, oldest first, filtered by the named fields."""
+    result = await service.list_applications(
+        session,
+        principal,
+        page,
+        status=status,
+        field=field,
+        call_id=call_id,
+        lead_org_id=lead_org_id,
+        formation_mode=formation_mode,
+    )
+    return paginate([application_read(r, service.allowed_actions(principal, r)) for r in result.items], result.next_key)
+
+
+@router.get(
+    "/{application_id}",
+    operation_id="get_application",
+    response_model=ApplicationRead,
+    responses=responses("not-found"),
+)
+async def get_application(application_id: uuid.UUID, session: SessionDep, principal: PrincipalDep) -> JSONResponse:
+    """One application with its `status`, the caller's `allowed_actions` and its `ETag`."""
+    record = await service.load(session, principal, application_id)
+    return versioned(application_read(record, service.allowed_actions(principal, record)), record.version)
+
+
+@router.patch(
+    "/{application_id}",
+    operation_id="update_application",
+    response_model=ApplicationRead,
+    responses=responses("not-found", "invalid-transition", "version-mismatch"),
+)
+async def update_application(
+    application_id: uuid.UUID,
+    body: ApplicationUpdate,
+    session: SessionDep,
+    principal: PrincipalDep,
+    expected_version: IfMatchDep,
+) -> JSONResponse:
+    """Edit a draft, returned or revising application (its lead; the province for a fast-track one)."""
+    changes = body.model_dump(mode="json", exclude_unset=True)
+    for name, value in changes.items():
+        if value is None:
+            raise ProblemError(
+                "validation-failed",
+                extra={"errors": [{"loc": ["body", name], "msg": "may not be null", "type": "null_not_allowed"}]},
+            )
+    record = await service.update_application(session, principal, application_id, changes, expected_version)
+    return versioned(application_read(record, service.allowed_actions(principal, record)), record.version)
+
+
+@router.get(
+    "/{application_id}/eligibility",
+    operation_id="get_application_eligibility",
+    response_model=EligibilityRead,
+    responses=responses("not-found"),
+)
+async def get_application_eligibility(
+    application_id: uuid.UUID, session: SessionDep, principal: PrincipalDep, clock: ClockDep
+) -> EligibilityRead:
+    """Rule by rule, whether the application meets the conditions of its rule set (建设条件): the verdict recorded at
+    submission once submitted, a live evaluation while it is editable."""
+    view = await service.eligibility(session, principal, application_id, clock)
+    return EligibilityRead.model_validate(view, from_attributes=True)
+
+
+@router.get(
+    "/{application_id}/history",
+    operation_id="list_application_history",
+    response_model=list[TransitionRead],
+    responses=responses("not-found"),
+)
+async def list_application_history(
+    application_id: uuid.UUID, session: SessionDep, principal: PrincipalDep
+) -> list[TransitionRead]:
+    """Every transition: action, from and to state, actor, role, time, reason and decision date."""
+    return [TransitionRead.model_validate(t) for t in await service.history(session, principal, application_id)]
+
+
+ACTIONS = {
+    "submit": "Submit (lead): needs all seven plan sections, no failing eligibility rule and an open call. "
+    "A fast-track application goes straight to `recommended`.",
+    "withdraw": "Withdraw (lead) from draft, returned, submitted or revising.",
+    "recommend": "Recommend (supervising department): submitted → recommended.",
+    "return": "Return for changes (supervising department), with a `reason`: submitted → returned.",
+    "reject": "Reject with a `reason`: the supervising department from submitted (→ not_recommended), "
+    "the province from reviewed (→ rejected).",
+    "open_review": "Open the expert review (province): needs a valid panel. recommended → under_review.",
+    "conclude_review": "Conclude the review (province): needs every panel member's score. → reviewed.",
+    "request_revision": "Ask for a revised plan (province), with a `reason`: reviewed → revising.",
+    "resubmit": "Resubmit the revised plan (lead): revising → reviewed.",
+    "approve": "Approve construction (province), with `decision_date` and `document_no`: needs a passing review; "
+    "creates the center and answers with `center_id`.",
+}
+
+
+def _action_route(action: str, description: str) -> None:
+    async def act(
+        application_id: uuid.UUID,
+        session: SessionDep,
+        principal: PrincipalDep,
+        clock: ClockDep,
+        expected_version: IfMatchDep,
+        body: Annotated[ApplicationActionBody | None, Body()] = None,
+    ) -> JSONResponse:
+        payload = body or ApplicationActionBody()
+        record = await service.act(
+            session,
+            principal,
+            application_id,
+            action,
+            service.ActionInput(
+                reason=payload.reason, decision_date=payload.decision_date, document_no=payload.document_no
+            ),
+            clock=clock,
+            expected_version=expected_version,
+        )
+        return versioned(application_read(record, service.allowed_actions(principal, record)), record.version)
+
+    router.add_api_route(
+        f"/{{application_id}}/{action}",
+        act,
+        methods=["POST"],
+        operation_id=f"{action}_application",
+        response_model=ApplicationRead,
+        summary=f"{action.replace('_', ' ').capitalize()} an application",
+        description=description,
+        responses=responses("not-found", "invalid-transition", "ineligible", "version-mismatch"),
+    )
+
+
+for _action, _description in ACTIONS.items():
+    _action_route(_action, _description)

@@ -1,0 +1,252 @@
+"""Center contract (api.md: code, name, field, lead_org_id, status, construction dates, legal_entity, governance,
+grade; task book, annual reports, change requests, import, obligations)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from app.api.v1.common import FieldCode, ReadModel, RevocationReason, ShortText, Strict, Timestamps, Wan
+from app.domain.rulesets import DEFAULT_RULE_SET, RULE_SETS
+
+Name = Annotated[str, Field(min_length=1, max_length=100)]
+
+
+class LegalEntity(Strict):
+    status: Literal["none", "relatively_independent", "independent"] = "none"
+    kind: Literal["enterprise", "public_institution"] | None = None
+    credit_code: Annotated[str, Field(min_length=1, max_length=40)] | None = None
+
+
+class Governance(Strict):
+    board: Annotated[list[Name], Field(max_length=100)] = Field(default_factory=list)
+    director: Name | None = None
+    expert_committee: Annotated[list[Name], Field(max_length=100)] = Field(default_factory=list)
+    technical_committee: Annotated[list[Name], Field(max_length=100)] = Field(default_factory=list)
+
+
+class CenterUpdate(Strict):
+    legal_entity: LegalEntity | None = None
+    governance: Governance | None = None
+    acceptance_agency_org_id: uuid.UUID | None = Field(
+        default=None, description="The third-party agency entrusted with the acceptance (province only)."
+    )
+
+
+class Target(Strict):
+    code: Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_.-]+$", examples=["T1"])]
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    unit: Annotated[str, Field(min_length=1, max_length=32)]
+    target_value: Annotated[Decimal, Field(ge=0, max_digits=16, decimal_places=4)]
+
+
+class FundingPlan(Strict):
+    provincial_wan: Wan = Decimal("0")
+    self_raised_wan: Wan = Decimal("0")
+    other_wan: Wan = Decimal("0")
+
+
+class TaskBook(Strict):
+    """The target task book (建设目标任务书): measurable targets, funding plan, construction start and end."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "targets": [{"code": "T1", "name": "发明专利授权", "unit": "件", "target_value": "30"}],
+                    "funding_plan": {"provincial_wan": "1000.00", "self_raised_wan": "5000.00", "other_wan": "0.00"},
+                    "starts_on": "2026-09-01",
+                    "ends_on": "2029-08-31",
+                }
+            ]
+        },
+    )
+
+    targets: Annotated[list[Target], Field(min_length=1, max_length=200)]
+    funding_plan: FundingPlan
+    starts_on: date
+    ends_on: date | None = Field(default=None, description="Defaults to 3 years after starts_on, less one day.")
+
+
+class CenterRead(Timestamps):
+    id: uuid.UUID
+    code: str
+    name: str
+    field: str
+    lead_org_id: uuid.UUID
+    participants: list[dict[str, Any]]
+    application_id: uuid.UUID | None
+    rule_set: str
+    status: str
+    allowed_actions: list[str] = Field(default_factory=list)
+    approved_on: date
+    approval_document_no: str
+    research_direction: str | None
+    construction_starts_on: date | None
+    construction_ends_on: date | None
+    extension_months: int | None
+    task_book: dict[str, Any] | None
+    task_book_signed_at: datetime | None
+    task_book_sha256: str | None
+    legal_entity: dict[str, Any]
+    governance: dict[str, Any]
+    acceptance_agency_org_id: uuid.UUID | None
+    acceptance_requested_on: date | None
+    acceptance_failures: int
+    rectifying_kind: str | None
+    rectification_due_on: date | None
+    grade: str | None
+    recognized_on: date | None
+    recognition_no: str | None
+    revoked_on: date | None
+    revocation_reason_code: str | None
+    exit_requested_on: date | None
+    exited_on: date | None
+    imported: bool
+
+
+def center_read(record: Any, allowed: list[str]) -> CenterRead:
+    out = CenterRead.model_validate(record)
+    out.allowed_actions = allowed
+    return out
+
+
+class CenterActionBody(Strict):
+    """Body of a center action: `extend` takes months and reason; `record_acceptance` result, decided_on and
+    by_org_id; `record_rectification_review` result and decided_on; `revoke` reason_code, reason and decided_on;
+    `request_exit` reason; `exit` decided_on."""
+
+    reason: Annotated[str, Field(min_length=1, max_length=2000)] | None = None
+    decided_on: date | None = None
+    months: Annotated[int, Field(ge=1, le=12)] | None = None
+    result: Literal["passed", "failed"] | None = None
+    by_org_id: uuid.UUID | None = None
+    reason_code: RevocationReason | None = None
+
+
+class CenterImport(Strict):
+    """A center that exists on paper (recognized or under construction before this service went live)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "河南省某技术创新中心",
+                    "field": "equipment_manufacturing",
+                    "lead_org_id": "00000000-0000-0000-0000-000000000000",
+                    "status": "under_construction",
+                    "approved_on": "2022-06-01",
+                    "document_no": "豫科〔2022〕50号",
+                    "construction_starts_on": "2022-12-01",
+                    "construction_ends_on": "2025-11-30",
+                }
+            ]
+        },
+    )
+
+    name: ShortText
+    field: FieldCode
+    lead_org_id: uuid.UUID
+    participants: Annotated[list[dict[str, Any]], Field(max_length=50)] = Field(default_factory=list)
+    status: Literal["under_construction", "recognized"]
+    approved_on: date
+    document_no: Annotated[str, Field(min_length=1, max_length=100)]
+    construction_starts_on: date
+    construction_ends_on: date | None = None
+    recognized_on: date | None = None
+    recognition_no: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+    task_book: TaskBook | None = None
+    rule_set: str = DEFAULT_RULE_SET
+
+    @field_validator("rule_set")
+    @classmethod
+    def _known(cls, value: str) -> str:
+        if value not in RULE_SETS:
+            raise ValueError(f"rule_set must be one of: {', '.join(sorted(RULE_SETS))}")
+        return value
+
+    @model_validator(mode="after")
+    def _dates(self) -> CenterImport:
+        if self.status == "recognized" and self.recognized_on is None:
+            raise ValueError("recognized_on is required for a recognized center")
+        if self.construction_starts_on < self.approved_on:
+            raise ValueError("construction_starts_on must not be before approved_on")
+        if self.construction_ends_on is not None and self.construction_ends_on <= self.construction_starts_on:
+            raise ValueError("construction_ends_on must be after construction_starts_on")
+        return self
+
+
+class AnnualReportCreate(Strict):
+    period_year: Annotated[int, Field(ge=2000, le=2100)]
+    summary: Annotated[str, Field(min_length=1, max_length=50_000)]
+    kpi_actuals: dict[
+        Annotated[str, Field(max_length=32)], Annotated[Decimal, Field(max_digits=16, decimal_places=4)]
+    ] = Field(default_factory=dict, description="Actual values keyed by the task book's target codes.")
+    plan_next_year: Annotated[str, Field(min_length=1, max_length=50_000)]
+
+
+class AnnualReportUpdate(Strict):
+    summary: Annotated[str, Field(min_length=1, max_length=50_000)] | None = None
+    kpi_actuals: dict[str, Annotated[Decimal, Field(max_digits=16, decimal_places=4)]] | None = None
+    plan_next_year: Annotated[str, Field(min_length=1, max_length=50_000)] | None = None
+
+
+class AnnualReportRead(Timestamps):
+    id: uuid.UUID
+    center_id: uuid.UUID
+    period_year: int
+    summary: str
+    kpi_actuals: dict[str, Any]
+    plan_next_year: str
+    status: str
+    allowed_actions: list[str] = Field(default_factory=list)
+    due_on: date
+    submitted_at: datetime | None
+    late: bool
+
+
+class ChangeRequestCreate(Strict):
+    kind: Literal["name", "lead_org", "research_direction", "director", "participants"]
+    new_value: Any = Field(
+        description="Text for name/research_direction/director, an organization id for lead_org, "
+        "[{org_id, role}] for participants."
+    )
+    reason: Annotated[str, Field(min_length=1, max_length=2000)]
+
+
+class ChangeRequestRead(Timestamps):
+    id: uuid.UUID
+    center_id: uuid.UUID
+    kind: str
+    new_value: Any
+    old_value: Any | None
+    reason: str
+    status: str
+    allowed_actions: list[str] = Field(default_factory=list)
+    decided_at: datetime | None
+
+
+class ReasonBody(Strict):
+    reason: Annotated[str, Field(min_length=1, max_length=2000)] | None = None
+
+
+class ObligationRead(BaseModel):
+    center_id: uuid.UUID
+    kind: str
+    period_year: int | None
+    due_on: date
+    overdue: bool
+
+
+class ObligationsRead(BaseModel):
+    as_of: date
+    items: list[ObligationRead]
+
+
+__all__ = ["ReadModel"]

@@ -1,0 +1,98 @@
+"""Expert review contract: panel, scores, site visits and the review view."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.api.v1.common import Score, Strict
+
+Criterion = Annotated[Decimal, Field(ge=0, le=100, max_digits=5, decimal_places=2)]
+
+
+class PanelPut(Strict):
+    expert_ids: Annotated[list[uuid.UUID], Field(min_length=1, max_length=50)]
+
+
+class PanelRead(BaseModel):
+    application_id: uuid.UUID
+    expert_ids: list[uuid.UUID]
+
+
+class Criteria(Strict):
+    """Five criteria matching the plan; maxima come from the rule set (30, 25, 20, 15, 10 by default)."""
+
+    foundation: Criterion
+    goals_and_tasks: Criterion
+    organization_and_governance: Criterion
+    funding: Criterion
+    schedule: Criterion
+
+
+class ScorePut(Strict):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "criteria": {
+                        "foundation": 26,
+                        "goals_and_tasks": 20,
+                        "organization_and_governance": 16,
+                        "funding": 12,
+                        "schedule": 8,
+                    },
+                    "opinion": "基础扎实，目标明确。",
+                    "support": True,
+                }
+            ]
+        },
+    )
+
+    criteria: Criteria
+    opinion: Annotated[str, Field(min_length=1, max_length=5000)]
+    support: bool
+
+
+class ScoreRead(BaseModel):
+    criteria: dict[str, str]
+    total: str
+    opinion: str
+    support: bool
+    updated_at: datetime
+    expert_id: uuid.UUID | None = None
+
+
+class SiteVisitCreate(Strict):
+    visited_on: date
+    members: Annotated[list[Annotated[str, Field(min_length=1, max_length=100)]], Field(min_length=1, max_length=50)]
+    findings: Annotated[str, Field(min_length=1, max_length=20_000)]
+
+
+class SiteVisitRead(BaseModel):
+    id: uuid.UUID
+    visited_on: date
+    members: list[str] | None = None
+    findings: str
+
+
+class ReviewRead(BaseModel):
+    """The province sees panel and every score; an expert only its own score; after conclusion the lead, its
+    supervisor and observers see the aggregate, the verdict and the opinions, never who scored what."""
+
+    application_id: uuid.UUID
+    status: str
+    concluded: bool
+    aggregate_score: Score | None
+    passed: bool | None
+    panel_size: int
+    scores_received: int
+    panel: list[dict[str, Any]] | None = None
+    scores: list[ScoreRead] | None = None
+    my_score: ScoreRead | None = None
+    opinions: list[dict[str, Any]] | None = None
+    site_visits: list[SiteVisitRead]

@@ -1,0 +1,173 @@
+"""SQL for applications, their panels, scores and site visits."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Collection
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, Select, exists, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.db.models import (
+    ApplicationRecord,
+    CenterRecord,
+    OrganizationRecord,
+    PanelMemberRecord,
+    ReviewScoreRecord,
+    SiteVisitRecord,
+)
+from app.db.paging import PageRequest, PageResult
+from app.db.repositories.common import keyset_page
+
+LIVE_EXCLUDED = ("withdrawn", "not_recommended", "rejected")
+
+
+@dataclass(frozen=True)
+class Reach:
+    """Which applications a caller may read: everything, or those matching one of the given conditions."""
+
+    everything: bool = False
+    lead_org_id: uuid.UUID | None = None
+    supervised_by: uuid.UUID | None = None
+    panel_expert_id: uuid.UUID | None = None
+    panel_statuses: tuple[str, ...] = ()
+
+
+def _reach_condition(reach: Reach) -> ColumnElement[bool] | None:
+    if reach.everything:
+        return None
+    if reach.lead_org_id is not None:
+        return ApplicationRecord.lead_org_id == reach.lead_org_id
+    if reach.supervised_by is not None:
+        return ApplicationRecord.lead_org_id.in_(
+            select(OrganizationRecord.id).where(OrganizationRecord.supervisor_id == reach.supervised_by)
+        )
+    if reach.panel_expert_id is not None:
+        on_panel = exists().where(
+            PanelMemberRecord.application_id == ApplicationRecord.id,
+            PanelMemberRecord.expert_id == reach.panel_expert_id,
+        )
+        return on_panel & ApplicationRecord.status.in_(reach.panel_statuses)
+    return ApplicationRecord.id.is_(None)  # nothing
+
+
+def _query(reach: Reach) -> Select[ApplicationRecord]:
+    query = select(ApplicationRecord)
+    condition = _reach_condition(reach)
+    if condition is not None:
+        query = query.where(condition)
+    return query
+
+
+async def get(
+    session: AsyncSession, application_id: uuid.UUID, reach: Reach, *, for_update: bool = False
+) -> ApplicationRecord | None:
+    query = _query(reach).where(ApplicationRecord.id == application_id)
+    if for_update:
+        query = query.with_for_update(of=ApplicationRecord)
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def add(session: AsyncSession, record: ApplicationRecord) -> ApplicationRecord:
+    session.add(record)
+    await session.flush()
+    return record
+
+
+async def list_page(
+    session: AsyncSession,
+    page: PageRequest,
+    reach: Reach,
+    *,
+    status: str | None,
+    field: str | None,
+    call_id: uuid.UUID | None,
+    lead_org_id: uuid.UUID | None,
+    formation_mode: str | None,
+) -> PageResult[ApplicationRecord]:
+    query = _query(reach)
+    if status:
+        query = query.where(ApplicationRecord.status == status)
+    if field:
+        query = query.where(ApplicationRecord.field == field)
+    if call_id:
+        query = query.where(ApplicationRecord.call_id == call_id)
+    if lead_org_id:
+        query = query.where(ApplicationRecord.lead_org_id == lead_org_id)
+    if formation_mode:
+        query = query.where(ApplicationRecord.formation_mode == formation_mode)
+    return await keyset_page(session, query, ApplicationRecord, page)
+
+
+async def count_other_live_in_call(
+    session: AsyncSession, *, lead_org_id: uuid.UUID, call_id: uuid.UUID, except_id: uuid.UUID
+) -> int:
+    query = (
+        select(func.count())
+        .select_from(ApplicationRecord)
+        .where(
+            ApplicationRecord.lead_org_id == lead_org_id,
+            ApplicationRecord.call_id == call_id,
+            ApplicationRecord.id != except_id,
+            ApplicationRecord.status.not_in(LIVE_EXCLUDED),
+        )
+    )
+    return int((await session.execute(query)).scalar_one())
+
+
+async def for_cause_revocations(session: AsyncSession, lead_org_id: uuid.UUID) -> list[CenterRecord]:
+    query = select(CenterRecord).where(
+        CenterRecord.lead_org_id == lead_org_id,
+        CenterRecord.status == "revoked",
+        CenterRecord.revoked_on.is_not(None),
+        CenterRecord.revocation_reason_code != "voluntary_exit",
+    )
+    return list((await session.execute(query)).scalars())
+
+
+# --- panel, scores, site visits ---------------------------------------------------------------------------------
+
+
+async def panel(session: AsyncSession, application_id: uuid.UUID) -> list[PanelMemberRecord]:
+    query = select(PanelMemberRecord).where(PanelMemberRecord.application_id == application_id)
+    return list((await session.execute(query.order_by(PanelMemberRecord.position))).scalars())
+
+
+async def replace_panel(session: AsyncSession, application_id: uuid.UUID, expert_ids: Collection[uuid.UUID]) -> None:
+    for member in await panel(session, application_id):
+        await session.delete(member)
+    await session.flush()
+    for position, expert_id in enumerate(expert_ids):
+        session.add(PanelMemberRecord(application_id=application_id, expert_id=expert_id, position=position))
+    await session.flush()
+
+
+async def scores(session: AsyncSession, application_id: uuid.UUID) -> list[ReviewScoreRecord]:
+    query = select(ReviewScoreRecord).where(ReviewScoreRecord.application_id == application_id)
+    return list((await session.execute(query.order_by(ReviewScoreRecord.created_at))).scalars())
+
+
+async def score_of(session: AsyncSession, application_id: uuid.UUID, expert_id: uuid.UUID) -> ReviewScoreRecord | None:
+    query = select(ReviewScoreRecord).where(
+        ReviewScoreRecord.application_id == application_id, ReviewScoreRecord.expert_id == expert_id
+    )
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def add_score(session: AsyncSession, record: ReviewScoreRecord) -> None:
+    session.add(record)
+    await session.flush()
+
+
+async def site_visits(session: AsyncSession, application_id: uuid.UUID) -> list[SiteVisitRecord]:
+    query = select(SiteVisitRecord).where(SiteVisitRecord.application_id == application_id)
+    return list(
+        (await session.execute(query.order_by(SiteVisitRecord.visited_on, SiteVisitRecord.created_at))).scalars()
+    )
+
+
+async def add_site_visit(session: AsyncSession, record: SiteVisitRecord) -> SiteVisitRecord:
+    session.add(record)
+    await session.flush()
+    return record

@@ -1,0 +1,166 @@
+"""SQL for centers."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.db.models import AnnualReportRecord, CenterRecord, ChangeRequestRecord, OrganizationRecord
+from app.db.paging import PageRequest, PageResult
+from app.db.repositories.common import keyset_page
+
+
+@dataclass(frozen=True)
+class Reach:
+    everything: bool = False
+    lead_org_id: uuid.UUID | None = None
+    supervised_by: uuid.UUID | None = None
+    agency_org_id: uuid.UUID | None = None
+
+
+def _condition(reach: Reach) -> ColumnElement[bool] | None:
+    if reach.everything:
+        return None
+    if reach.lead_org_id is not None:
+        return CenterRecord.lead_org_id == reach.lead_org_id
+    if reach.supervised_by is not None:
+        return CenterRecord.lead_org_id.in_(
+            select(OrganizationRecord.id).where(OrganizationRecord.supervisor_id == reach.supervised_by)
+        )
+    if reach.agency_org_id is not None:
+        return CenterRecord.acceptance_agency_org_id == reach.agency_org_id
+    return CenterRecord.id.is_(None)
+
+
+def _query(reach: Reach) -> Select[CenterRecord]:
+    query = select(CenterRecord)
+    condition = _condition(reach)
+    return query if condition is None else query.where(condition)
+
+
+async def get(
+    session: AsyncSession, center_id: uuid.UUID, reach: Reach, *, for_update: bool = False
+) -> CenterRecord | None:
+    query = _query(reach).where(CenterRecord.id == center_id)
+    if for_update:
+        query = query.with_for_update(of=CenterRecord)
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def add(session: AsyncSession, record: CenterRecord) -> CenterRecord:
+    session.add(record)
+    await session.flush()
+    return record
+
+
+async def count_with_code_prefix(session: AsyncSession, prefix: str) -> int:
+    query = select(func.count()).select_from(CenterRecord).where(CenterRecord.code.startswith(prefix))
+    return int((await session.execute(query)).scalar_one())
+
+
+async def list_page(
+    session: AsyncSession,
+    page: PageRequest,
+    reach: Reach,
+    *,
+    status: str | None,
+    field: str | None,
+    lead_org_id: uuid.UUID | None,
+) -> PageResult[CenterRecord]:
+    query = _query(reach)
+    if status:
+        query = query.where(CenterRecord.status == status)
+    if field:
+        query = query.where(CenterRecord.field == field)
+    if lead_org_id:
+        query = query.where(CenterRecord.lead_org_id == lead_org_id)
+    return await keyset_page(session, query, CenterRecord, page)
+
+
+async def all_in_reach(
+    session: AsyncSession, reach: Reach, *, center_id: uuid.UUID | None = None
+) -> list[CenterRecord]:
+    query = _query(reach)
+    if center_id is not None:
+        query = query.where(CenterRecord.id == center_id)
+    return list((await session.execute(query.order_by(CenterRecord.code))).scalars())
+
+
+# --- annual reports ---------------------------------------------------------------------------------------------
+
+
+async def get_report(
+    session: AsyncSession, center_id: uuid.UUID, report_id: uuid.UUID, *, for_update: bool = False
+) -> AnnualReportRecord | None:
+    query = select(AnnualReportRecord).where(
+        AnnualReportRecord.id == report_id, AnnualReportRecord.center_id == center_id
+    )
+    if for_update:
+        query = query.with_for_update()
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def report_for_year(session: AsyncSession, center_id: uuid.UUID, year: int) -> AnnualReportRecord | None:
+    query = select(AnnualReportRecord).where(
+        AnnualReportRecord.center_id == center_id, AnnualReportRecord.period_year == year
+    )
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def add_report(session: AsyncSession, record: AnnualReportRecord) -> AnnualReportRecord:
+    session.add(record)
+    await session.flush()
+    return record
+
+
+async def reports(session: AsyncSession, center_id: uuid.UUID, page: PageRequest) -> PageResult[AnnualReportRecord]:
+    query = select(AnnualReportRecord).where(AnnualReportRecord.center_id == center_id)
+    return await keyset_page(session, query, AnnualReportRecord, page)
+
+
+async def report_years_by_status(session: AsyncSession, center_ids: list[uuid.UUID]) -> dict[uuid.UUID, dict[int, str]]:
+    """{center_id: {period_year: status}} for many centers in one query."""
+    out: dict[uuid.UUID, dict[int, str]] = {cid: {} for cid in center_ids}
+    if not center_ids:
+        return out
+    query = select(AnnualReportRecord.center_id, AnnualReportRecord.period_year, AnnualReportRecord.status).where(
+        AnnualReportRecord.center_id.in_(center_ids)
+    )
+    for center_id, year, status in (await session.execute(query)).all():
+        out[center_id][year] = status
+    return out
+
+
+# --- change requests --------------------------------------------------------------------------------------------
+
+
+async def get_change(
+    session: AsyncSession, center_id: uuid.UUID, request_id: uuid.UUID, *, for_update: bool = False
+) -> ChangeRequestRecord | None:
+    query = select(ChangeRequestRecord).where(
+        ChangeRequestRecord.id == request_id, ChangeRequestRecord.center_id == center_id
+    )
+    if for_update:
+        query = query.with_for_update()
+    return (await session.execute(query)).scalar_one_or_none()
+
+
+async def add_change(session: AsyncSession, record: ChangeRequestRecord) -> ChangeRequestRecord:
+    session.add(record)
+    await session.flush()
+    return record
+
+
+async def changes(session: AsyncSession, center_id: uuid.UUID, page: PageRequest) -> PageResult[ChangeRequestRecord]:
+    query = select(ChangeRequestRecord).where(ChangeRequestRecord.center_id == center_id)
+    return await keyset_page(session, query, ChangeRequestRecord, page)
+
+
+async def count_recognized_in_year(session: AsyncSession, year: int) -> int:
+    query = (
+        select(func.count()).select_from(CenterRecord).where(CenterRecord.recognition_no.startswith(f"HNTIC-R-{year}-"))
+    )
+    return int((await session.execute(query)).scalar_one())

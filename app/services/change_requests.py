@@ -1,0 +1,211 @@
+"""Change requests (变更): lead organization → supervising department (review) → province. Approved changes apply
+to the center and the old value stays in its history."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.db.models import CenterRecord, ChangeRequestRecord
+from app.db.paging import PageRequest, PageResult
+from app.db.repositories import centers as repo
+from app.db.repositories import organizations as orgs_repo
+from app.domain import eligibility as eligibility_rules
+from app.domain.errors import Ineligible, RuleViolation
+from app.domain.lifecycles import CENTER, CHANGE_REQUEST
+from app.domain.principal import Principal
+from app.domain.rulesets import get_rule_set
+from app.services import audit, lifecycle
+from app.services.centers import for_cause_revocations
+from app.services.centers import load as load_center
+from app.services.clock import Clock
+from app.services.errors import InvalidReference, NotFound
+
+# Rules that judge the lead organization itself; a new lead is re-checked against these (domain.md §6).
+LEAD_RULES = ("leading_enterprise", "no_recent_revocation", "registered_in_henan")
+
+
+def allowed_actions(principal: Principal, record: ChangeRequestRecord) -> list[str]:
+    return [] if principal.role == "observer" else CHANGE_REQUEST.allowed_actions(record.status, principal.role)
+
+
+async def _normalise(session: AsyncSession, center: CenterRecord, kind: str, value: Any) -> Any:
+    if kind in ("name", "research_direction", "director"):
+        if not isinstance(value, str) or not value.strip() or len(value) > 2000:
+            raise InvalidReference(loc=("body", "new_value"), msg=f"a {kind} change takes a non-empty text")
+        return value.strip()
+    if kind == "lead_org":
+        try:
+            org_id = uuid.UUID(str(value))
+        except ValueError as exc:
+            raise InvalidReference(loc=("body", "new_value"), msg="a lead_org change takes an organization id") from exc
+        if await orgs_repo.get(session, org_id) is None:
+            raise InvalidReference(loc=("body", "new_value"), msg="no such organization")
+        if org_id == center.lead_org_id:
+            raise InvalidReference(loc=("body", "new_value"), msg="already the lead organization")
+        return str(org_id)
+    if not isinstance(value, list):
+        raise InvalidReference(loc=("body", "new_value"), msg="a participants change takes [{org_id, role}]")
+    out = []
+    for index, item in enumerate(value):
+        try:
+            org_id = uuid.UUID(str(item["org_id"]))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise InvalidReference(loc=("body", "new_value", index, "org_id"), msg="an organization id") from exc
+        if await orgs_repo.get(session, org_id) is None:
+            raise InvalidReference(loc=("body", "new_value", index, "org_id"), msg="no such organization")
+        out.append({"org_id": str(org_id), "role": str(item.get("role") or "参建单位")})
+    return out
+
+
+def _current(center: CenterRecord, kind: str) -> Any:
+    return {
+        "name": center.name,
+        "lead_org": str(center.lead_org_id),
+        "research_direction": center.research_direction,
+        "director": center.governance.get("director"),
+        "participants": center.participants,
+    }[kind]
+
+
+async def create_change(
+    session: AsyncSession, principal: Principal, center_id: uuid.UUID, data: Mapping[str, Any]
+) -> ChangeRequestRecord:
+    center = await load_center(session, principal, center_id)
+    if principal.role != "applicant":
+        raise NotFound("center", str(center_id))
+    if center.status in CENTER.terminal:
+        raise RuleViolation("center-closed", "中心已撤销或退出", "The center has been revoked or has exited.", {})
+    value = await _normalise(session, center, data["kind"], data["new_value"])
+    record = ChangeRequestRecord(
+        id=uuid.uuid4(),
+        center_id=center.id,
+        kind=data["kind"],
+        new_value=value,
+        reason=data["reason"],
+        status=CHANGE_REQUEST.initial,
+        created_by=principal.sub,
+    )
+    await repo.add_change(session, record)
+    await audit.record_transition(
+        session,
+        principal,
+        subject_type="change_request",
+        subject_id=record.id,
+        action="create",
+        from_status=None,
+        to_status=record.status,
+        data={"center_id": str(center.id), "kind": record.kind},
+    )
+    return record
+
+
+async def get_change(
+    session: AsyncSession, principal: Principal, center_id: uuid.UUID, request_id: uuid.UUID
+) -> ChangeRequestRecord:
+    await load_center(session, principal, center_id)
+    record = await repo.get_change(session, center_id, request_id)
+    if record is None:
+        raise NotFound("change request", str(request_id))
+    return record
+
+
+async def list_changes(
+    session: AsyncSession, principal: Principal, center_id: uuid.UUID, page: PageRequest
+) -> PageResult[ChangeRequestRecord]:
+    await load_center(session, principal, center_id)
+    return await repo.changes(session, center_id, page)
+
+
+async def _recheck_lead(
+    session: AsyncSession, center: CenterRecord, new_lead_id: uuid.UUID, clock: Clock, rule_set_name: str
+) -> None:
+    lead = await orgs_repo.get(session, new_lead_id)
+    assert lead is not None
+    rule_set = get_rule_set(rule_set_name)
+    today = clock.today()
+    inp = eligibility_rules.EligibilityInput(
+        field=center.field,
+        formation_mode="enterprise_led",
+        lead=eligibility_rules.OrgProfile(
+            org_id=str(lead.id),
+            kind=lead.kind,
+            is_leading_enterprise=lead.is_leading_enterprise,
+            registered_on=lead.registered_on,
+        ),
+        participants=(),
+        facts=eligibility_rules.Facts(),
+        judged_on=today,
+        for_cause_revocations_on=tuple(await for_cause_revocations(session, lead.id)),
+    )
+    checks = [rule.check(inp) for rule in rule_set.rules if rule.id in LEAD_RULES]
+    failing = [c.as_dict() for c in checks if c.outcome == "fail"]
+    if failing:
+        raise Ineligible(failing)
+
+
+async def act(
+    session: AsyncSession,
+    principal: Principal,
+    center_id: uuid.UUID,
+    request_id: uuid.UUID,
+    action: str,
+    *,
+    reason: str | None,
+    clock: Clock,
+    current_rule_set: str,
+    expected_version: int | None,
+) -> ChangeRequestRecord:
+    center = await load_center(session, principal, center_id, for_update=True)
+    record = await repo.get_change(session, center_id, request_id, for_update=True)
+    if record is None:
+        raise NotFound("change request", str(request_id))
+    to_status = lifecycle.decide(CHANGE_REQUEST, record, action, principal, expected_version=expected_version)
+    if action == "reject" and not reason:
+        raise InvalidReference(loc=("body", "reason"), msg="a reason is required to reject", type="missing")
+    data: dict[str, Any] = {"center_id": str(center.id), "kind": record.kind}
+    if action == "approve":
+        if center.status in CENTER.terminal:
+            raise RuleViolation("center-closed", "中心已撤销或退出", "The center has been revoked or has exited.", {})
+        old = _current(center, record.kind)
+        if record.kind == "lead_org":
+            await _recheck_lead(session, center, uuid.UUID(record.new_value), clock, current_rule_set)
+            center.lead_org_id = uuid.UUID(record.new_value)
+        elif record.kind == "name":
+            center.name = record.new_value
+        elif record.kind == "research_direction":
+            center.research_direction = record.new_value
+        elif record.kind == "director":
+            center.governance = {**center.governance, "director": record.new_value}
+        else:
+            center.participants = record.new_value
+        record.old_value = old
+        record.decided_at = clock.now()
+        await session.flush()
+        await audit.record_transition(
+            session,
+            principal,
+            subject_type="center",
+            subject_id=center.id,
+            action=f"change_{record.kind}",
+            from_status=center.status,
+            to_status=center.status,
+            reason=record.reason,
+            data={"change_request_id": str(record.id), "kind": record.kind, "old": old, "new": record.new_value},
+            event_type="center.changed",
+        )
+        data.update({"old": old, "new": record.new_value})
+    await lifecycle.apply(
+        session,
+        principal,
+        record,
+        subject_type="change_request",
+        action=action,
+        to_status=to_status,
+        reason=reason,
+        data=data,
+    )
+    return record

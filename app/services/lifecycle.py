@@ -1,0 +1,71 @@
+"""Applying one transition of a lifecycle table to a locked record, with history and a feed event."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from datetime import date
+from typing import Any, Protocol
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.domain.lifecycles import StateMachine
+from app.domain.principal import Principal
+from app.services import audit
+from app.services.errors import VersionMismatch
+
+
+class Stateful(Protocol):
+    id: uuid.UUID
+    status: str
+    version: int
+
+
+def check_version(expected: int | None, actual: int) -> None:
+    if expected is not None and expected != actual:
+        raise VersionMismatch(expected=expected, actual=actual)
+
+
+def decide(
+    machine: StateMachine,
+    record: Stateful,
+    action: str,
+    principal: Principal,
+    *,
+    expected_version: int | None = None,
+    target: str | None = None,
+) -> str:
+    """The next state, or InvalidTransition / VersionMismatch. Changes nothing."""
+    next_state = machine.decide(record.status, action, principal.role, target)
+    check_version(expected_version, record.version)
+    return next_state
+
+
+async def apply(
+    session: AsyncSession,
+    principal: Principal,
+    record: Stateful,
+    *,
+    subject_type: str,
+    action: str,
+    to_status: str,
+    reason: str | None = None,
+    decision_date: date | None = None,
+    data: Mapping[str, Any] | None = None,
+) -> None:
+    """Set the new state and record the transition (history + feed) in the same transaction."""
+    from_status = record.status
+    record.status = to_status
+    await session.flush()
+    await audit.record_transition(
+        session,
+        principal,
+        subject_type=subject_type,
+        subject_id=record.id,
+        action=action,
+        from_status=from_status,
+        to_status=to_status,
+        reason=reason,
+        decision_date=decision_date,
+        data=data,
+    )
