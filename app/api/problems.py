@@ -29,6 +29,7 @@ from app.services.errors import (
 )
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
+RESERVED_MEMBERS = frozenset({"type", "title", "status", "detail", "code", "instance", "request_id"})
 TYPE_BASE = "https://tic.kjt.henan.gov.cn/problems/"
 
 
@@ -207,7 +208,8 @@ def problem_response(
         if request_id:
             body["request_id"] = request_id
     if extra:
-        body.update(extra)
+        # The RFC 9457 members are the catalogue's; extension data never overrides them.
+        body.update({key: value for key, value in extra.items() if key not in RESERVED_MEMBERS})
     return JSONResponse(body, status_code=body["status"], media_type=PROBLEM_MEDIA_TYPE, headers=dict(headers or {}))
 
 

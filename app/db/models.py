@@ -244,6 +244,10 @@ class CenterRecord(VersionedMixin, Base):
     rectifying_kind: Mapped[str | None] = mapped_column(String(32))
     rectification_due_on: Mapped[date | None] = mapped_column(Date)
     grade: Mapped[str | None] = mapped_column(String(32))
+    graded_in_cycle_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    grade_history: Mapped[list[dict[str, Any]]] = mapped_column(
+        JSONB, nullable=False, default=list, server_default="[]"
+    )
     last_assessed_on: Mapped[date | None] = mapped_column(Date)
     recognized_on: Mapped[date | None] = mapped_column(Date)
     recognition_no: Mapped[str | None] = mapped_column(String(64))
@@ -318,6 +322,77 @@ class ChangeRequestRecord(VersionedMixin, Base):
         CheckConstraint(_in("status", lifecycles.CHANGE_REQUEST.states), name="status"),
         CheckConstraint("kind IN ('name', 'lead_org', 'research_direction', 'director', 'participants')", name="kind"),
         Index("ix_change_requests_created_at_id", "created_at", "id"),
+    )
+
+
+class AssessmentCycleRecord(VersionedMixin, Base):
+    """考核周期: every recognized center is assessed once per 3-year cycle."""
+
+    __tablename__ = "assessment_cycles"
+    __mapper_args__ = {"version_id_col": VersionedMixin.version, "eager_defaults": True}  # noqa: RUF012
+
+    id: Mapped[uuid.UUID] = _pk()
+    year: Mapped[int] = mapped_column(Integer, nullable=False)
+    period_start_year: Mapped[int] = mapped_column(Integer, nullable=False)
+    period_end_year: Mapped[int] = mapped_column(Integer, nullable=False)
+    max_excellent_ratio: Mapped[Decimal | None] = mapped_column(Numeric(4, 3))
+    entrusted_to_org_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("organizations.id"), index=True)
+    rule_set: Mapped[str] = mapped_column(String(32), nullable=False)
+    status: Mapped[str] = mapped_column(String(32), nullable=False, default="open")
+    decided_on: Mapped[date | None] = mapped_column(Date)
+    finalized_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = _created()
+    updated_at: Mapped[datetime] = _updated()
+
+    __table_args__ = (
+        CheckConstraint("status IN ('open', 'finalized')", name="status"),
+        CheckConstraint("period_end_year = period_start_year + 2", name="three_years"),
+        CheckConstraint(
+            "max_excellent_ratio IS NULL OR (max_excellent_ratio >= 0 AND max_excellent_ratio <= 1)", name="ratio"
+        ),
+        Index("ix_assessment_cycles_created_at_id", "created_at", "id"),
+    )
+
+
+class AssessmentEntryRecord(Base):
+    """One center in one cycle: its result, and after finalizing its grade and consequence."""
+
+    __tablename__ = "assessment_entries"
+    __mapper_args__ = {"eager_defaults": True}  # noqa: RUF012
+
+    cycle_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("assessment_cycles.id", ondelete="CASCADE"), primary_key=True
+    )
+    center_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("centers.id"), primary_key=True, index=True)
+    score: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))
+    indicators: Mapped[dict[str, str] | None] = mapped_column(JSONB)
+    rd_investment_reported: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True, server_default="true")
+    recorded_by: Mapped[str | None] = mapped_column(String(200))
+    recorded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    grade: Mapped[str | None] = mapped_column(String(32))
+    consequence: Mapped[str | None] = mapped_column(String(64))
+    absent: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False, server_default="false")
+
+
+class FundingRecord(Base):
+    """Funding decisions: construction support, post-subsidy (后补助), stable support (稳定支持)."""
+
+    __tablename__ = "funding"
+    __mapper_args__ = {"eager_defaults": True}  # noqa: RUF012
+
+    id: Mapped[uuid.UUID] = _pk()
+    center_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("centers.id"), nullable=False, index=True)
+    kind: Mapped[str] = mapped_column(String(32), nullable=False)
+    amount_wan: Mapped[Decimal] = mapped_column(Numeric(14, 2), nullable=False)
+    year: Mapped[int] = mapped_column(Integer, nullable=False)
+    decision_ref: Mapped[str] = mapped_column(String(200), nullable=False)
+    created_by: Mapped[str] = mapped_column(String(200), nullable=False)
+    created_at: Mapped[datetime] = _created()
+
+    __table_args__ = (
+        CheckConstraint("kind IN ('construction', 'post_subsidy', 'stable_support')", name="kind"),
+        CheckConstraint("amount_wan > 0", name="amount_positive"),
+        Index("ix_funding_created_at_id", "created_at", "id"),
     )
 
 

@@ -260,6 +260,21 @@ CENTER = StateMachine(
             "third_party",
             description_en="Record the rectification review result",
         ),
+        # Finalizing an assessment cycle applies its consequence to each graded center (domain.md §7).
+        _t(
+            "record_assessment",
+            "recognized",
+            ("recognized", "rectifying", "revoked"),
+            "province",
+            description_en="Apply an assessment grade: unqualified → rectifying, absent → revoked",
+        ),
+        _t(
+            "record_assessment",
+            "rectifying",
+            ("rectifying", "revoked"),
+            "province",
+            description_en="Apply an assessment grade while rectifying: unqualified again → revoked",
+        ),
         *(
             _t("revoke", state, "revoked", "province", description_en="Revoke with a reason code")
             for state in CENTER_LIVE_STATES

@@ -47,8 +47,14 @@ def reach_of(principal: Principal) -> Reach:
     return Reach()
 
 
+# Applied by finalizing an assessment cycle, not through a route of its own.
+INTERNAL_ACTIONS = frozenset({"record_assessment"})
+
+
 def allowed_actions(principal: Principal, record: CenterRecord) -> list[str]:
-    return [] if principal.role == "observer" else CENTER.allowed_actions(record.status, principal.role)
+    if principal.role == "observer":
+        return []
+    return [a for a in CENTER.allowed_actions(record.status, principal.role) if a not in INTERNAL_ACTIONS]
 
 
 async def load(

@@ -15,8 +15,10 @@ from app.db.models import ApplicationRecord, CenterRecord, ReviewScoreRecord, Si
 from app.db.repositories import applications as repo
 from app.db.repositories import centers as centers_repo
 from app.db.repositories import organizations as orgs_repo
+from app.db.repositories.applications import Reach
 from app.domain import review as rules
 from app.domain.errors import InvalidTransition, RuleViolation
+from app.domain.lifecycles import APPLICATION
 from app.domain.principal import Principal
 from app.domain.rulesets import get_rule_set
 from app.services import audit, centers
@@ -108,9 +110,11 @@ async def put_score(
     """An expert on the panel scores (or re-scores) while the review is open. Returns (score, created)."""
     if principal.role != "expert" or principal.expert_id is None:
         raise NotFound("application", str(application_id))
-    record = await load(session, principal, application_id, for_update=True)
-    members = {m.expert_id for m in await repo.panel(session, record.id)}
-    if principal.expert_id not in members:
+    # A panel member knows the application whatever its state, so scoring outside the review answers 409 (not now),
+    # not 404; the ordinary reach (`load`) would hide it once the review concludes. Other experts still get 404.
+    on_panel = Reach(panel_expert_id=principal.expert_id, panel_statuses=APPLICATION.states)
+    record = await repo.get(session, application_id, on_panel, for_update=True)
+    if record is None:
         raise NotFound("application", str(application_id))
     if record.status != "under_review":
         raise InvalidTransition(current=record.status, action="score", allowed=[])

@@ -3,6 +3,8 @@
 from fastapi import APIRouter
 
 from app.api.v1.applications.routes import router as applications_router
+from app.api.v1.assessments.routes import funding_router
+from app.api.v1.assessments.routes import router as assessments_router
 from app.api.v1.calls.routes import router as calls_router
 from app.api.v1.centers.routes import obligations_router
 from app.api.v1.centers.routes import router as centers_router
@@ -21,5 +23,7 @@ for sub in (
     reviews_router,
     centers_router,
     obligations_router,
+    assessments_router,
+    funding_router,
 ):
     router.include_router(sub)

@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, WithJsonSchema
 
 from app.domain import reference
 
@@ -35,9 +35,17 @@ ExpertCategory = code_type("expert category", reference.EXPERT_CATEGORIES)
 ProjectLevel = code_type("level", reference.PROJECT_LEVELS)
 RevocationReason = code_type("revocation reason", reference.REVOCATION_REASONS)
 
+
+def _no_float(value: Any) -> Any:
+    if isinstance(value, float):
+        raise ValueError('amounts in 万元 are decimal strings such as "4000.00", never binary floats')
+    return value
+
+
 # Money in 万元 travels as a decimal string ("4000.00"); input accepts a string or an integer, never a float.
 Wan = Annotated[
     Decimal,
+    BeforeValidator(_no_float),
     Field(max_digits=14, decimal_places=2, ge=0),
     PlainSerializer(lambda v: f"{v:.2f}", return_type=str, when_used="json"),
     WithJsonSchema({"type": "string", "pattern": r"^\d{1,12}(\.\d{1,2})?$", "examples": ["4000.00"]}),

@@ -5,10 +5,17 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db.models import AnnualReportRecord, CenterRecord, ChangeRequestRecord, OrganizationRecord
+from app.db.models import (
+    AnnualReportRecord,
+    AssessmentCycleRecord,
+    AssessmentEntryRecord,
+    CenterRecord,
+    ChangeRequestRecord,
+    OrganizationRecord,
+)
 from app.db.paging import PageRequest, PageResult
 from app.db.repositories.common import keyset_page
 
@@ -31,7 +38,12 @@ def _condition(reach: Reach) -> ColumnElement[bool] | None:
             select(OrganizationRecord.id).where(OrganizationRecord.supervisor_id == reach.supervised_by)
         )
     if reach.agency_org_id is not None:
-        return CenterRecord.acceptance_agency_org_id == reach.agency_org_id
+        entrusted = (
+            select(AssessmentEntryRecord.center_id)
+            .join(AssessmentCycleRecord, AssessmentCycleRecord.id == AssessmentEntryRecord.cycle_id)
+            .where(AssessmentCycleRecord.entrusted_to_org_id == reach.agency_org_id)
+        )
+        return or_(CenterRecord.acceptance_agency_org_id == reach.agency_org_id, CenterRecord.id.in_(entrusted))
     return CenterRecord.id.is_(None)
 
 

@@ -101,6 +101,8 @@ class CenterRead(Timestamps):
     rectifying_kind: str | None
     rectification_due_on: date | None
     grade: str | None
+    graded_in_cycle_id: uuid.UUID | None
+    grade_history: list[dict[str, Any]]
     recognized_on: date | None
     recognition_no: str | None
     revoked_on: date | None

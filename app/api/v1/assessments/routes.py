@@ -1,0 +1,232 @@
+"""Periodic assessment (考核评估) and funding (支持)."""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Query, Request
+from fastapi.responses import JSONResponse
+
+from app.api.deps import (
+    IdempotencyDep,
+    IfMatchDep,
+    Page,
+    PageDep,
+    PrincipalDep,
+    ProvinceDep,
+    SessionDep,
+    created,
+    paginate,
+    versioned,
+)
+from app.api.problems import ProblemError, responses
+from app.api.v1.applications.routes import ClockDep
+from app.api.v1.assessments.schemas import (
+    CandidateRead,
+    CycleCreate,
+    CycleRead,
+    FinalizeBody,
+    FinalizedRead,
+    FinalizeRead,
+    FundingCreate,
+    FundingRead,
+    FundingSummary,
+    FundingSummaryRow,
+    ResultPut,
+    ResultRead,
+)
+from app.domain.principal import Principal
+from app.services import assessments as service
+
+router = APIRouter(prefix="/assessment-cycles", tags=["assessment"])
+funding_router = APIRouter(tags=["funding"])
+
+
+def _cycle(record: Any, principal: Principal, center_ids: list[uuid.UUID]) -> CycleRead:
+    out = CycleRead.model_validate(record, from_attributes=True)
+    out.allowed_actions = service.allowed_actions(principal, record)
+    out.center_ids = center_ids
+    return out
+
+
+@router.post(
+    "",
+    operation_id="create_assessment_cycle",
+    status_code=201,
+    response_model=CycleRead,
+    responses=responses("not-found", "idempotency-key-reused"),
+)
+async def create_assessment_cycle(
+    body: CycleCreate, request: Request, session: SessionDep, principal: ProvinceDep, idempotency: IdempotencyDep
+) -> JSONResponse:
+    """Open a 3-year assessment cycle (province); answers with `center_ids`, every center due in it."""
+    if (replay := await idempotency.replay(body)) is not None:
+        return replay
+    record, center_ids = await service.create_cycle(
+        session, principal, body.model_dump(), request.app.state.settings.current_rule_set
+    )
+    out = _cycle(record, principal, center_ids)
+    return await idempotency.respond(
+        out, status_code=201, headers=created(out, record.version, f"/api/v1/assessment-cycles/{record.id}")
+    )
+
+
+@router.get("", operation_id="list_assessment_cycles", response_model=Page[CycleRead], responses=responses())
+async def list_assessment_cycles(session: SessionDep, principal: PrincipalDep, page: PageDep) -> dict[str, object]:
+    """Cycles: the province and observers see all, an agency those entrusted to it."""
+    result = await service.list_cycles(session, principal, page)
+    items = []
+    for record in result.items:
+        center_ids = [c.id for _, c in await service.cycle_entries(session, record.id)]
+        items.append(_cycle(record, principal, center_ids))
+    return paginate(items, result.next_key)
+
+
+@router.get(
+    "/{cycle_id}", operation_id="get_assessment_cycle", response_model=CycleRead, responses=responses("not-found")
+)
+async def get_assessment_cycle(cycle_id: uuid.UUID, session: SessionDep, principal: PrincipalDep) -> JSONResponse:
+    """One cycle with its centers."""
+    record = await service.load_cycle(session, principal, cycle_id)
+    center_ids = [c.id for _, c in await service.cycle_entries(session, record.id)]
+    return versioned(_cycle(record, principal, center_ids), record.version)
+
+
+@router.get(
+    "/{cycle_id}/results",
+    operation_id="list_assessment_results",
+    response_model=list[ResultRead],
+    responses=responses("not-found"),
+)
+async def list_assessment_results(
+    cycle_id: uuid.UUID, session: SessionDep, principal: PrincipalDep
+) -> list[ResultRead]:
+    """Every center's result in the cycle (and its grade once finalized)."""
+    record = await service.load_cycle(session, principal, cycle_id)
+    return [
+        ResultRead.model_validate(entry, from_attributes=True)
+        for entry, _ in await service.cycle_entries(session, record.id)
+    ]
+
+
+@router.put(
+    "/{cycle_id}/results/{center_id}",
+    operation_id="put_assessment_result",
+    response_model=ResultRead,
+    responses=responses("not-found", "invalid-transition"),
+)
+async def put_assessment_result(
+    cycle_id: uuid.UUID,
+    center_id: uuid.UUID,
+    body: ResultPut,
+    session: SessionDep,
+    principal: PrincipalDep,
+    clock: ClockDep,
+) -> ResultRead:
+    """Record a center's result (the province, or the agency the cycle is entrusted to) while the cycle is open."""
+    entry = await service.put_result(
+        session, principal, cycle_id, center_id, body.score, body.indicators, body.rd_investment_reported, clock
+    )
+    return ResultRead.model_validate(entry, from_attributes=True)
+
+
+@router.post(
+    "/{cycle_id}/finalize",
+    operation_id="finalize_assessment_cycle",
+    response_model=FinalizeRead,
+    responses=responses("not-found", "invalid-transition", "rule-violation", "version-mismatch"),
+)
+async def finalize_assessment_cycle(
+    cycle_id: uuid.UUID,
+    session: SessionDep,
+    principal: ProvinceDep,
+    clock: ClockDep,
+    expected_version: IfMatchDep,
+    body: Annotated[FinalizeBody | None, Body()] = None,
+) -> FinalizeRead:
+    """Assign grades (excellent ≥ 90, good ≥ 70, qualified ≥ 60, unqualified < 60; no R&D investment → unqualified;
+    the cycle's excellent cap by rank) and apply the consequences in one transaction (province). Centers absent
+    without cause are listed in `absent_center_ids` and revoked."""
+    payload = body or FinalizeBody()
+    record, results = await service.finalize(
+        session,
+        principal,
+        cycle_id,
+        absent_center_ids=payload.absent_center_ids,
+        decided_on=payload.decided_on,
+        clock=clock,
+        expected_version=expected_version,
+    )
+    cycle = _cycle(record, principal, [r.center_id for r in results])
+    return FinalizeRead(cycle=cycle, results=[FinalizedRead.model_validate(r, from_attributes=True) for r in results])
+
+
+@router.get(
+    "/{cycle_id}/national-candidates",
+    operation_id="list_national_candidates",
+    response_model=list[CandidateRead],
+    responses=responses("not-found"),
+)
+async def list_national_candidates(
+    cycle_id: uuid.UUID, session: SessionDep, principal: PrincipalDep
+) -> list[CandidateRead]:
+    """The excellent centers of a finalized cycle, ranked: candidates for recommendation to the national level."""
+    pairs = await service.national_candidates(session, principal, cycle_id)
+    return [
+        CandidateRead(rank=i + 1, center_id=c.id, code=c.code, name=c.name, score=e.score or Decimal(0))
+        for i, (e, c) in enumerate(pairs)
+    ]
+
+
+@funding_router.post(
+    "/centers/{center_id}/funding",
+    operation_id="create_funding",
+    status_code=201,
+    response_model=FundingRead,
+    responses=responses("not-found", "rule-violation", "idempotency-key-reused"),
+)
+async def create_funding(
+    center_id: uuid.UUID, body: FundingCreate, session: SessionDep, principal: ProvinceDep, idempotency: IdempotencyDep
+) -> JSONResponse:
+    """Record funding (province): construction support only during construction; stable support only for a center
+    whose latest grade is excellent or good."""
+    if (replay := await idempotency.replay(body)) is not None:
+        return replay
+    record = await service.add_funding(session, principal, center_id, body.model_dump())
+    return await idempotency.respond(FundingRead.model_validate(record), status_code=201, headers={})
+
+
+@funding_router.get(
+    "/centers/{center_id}/funding",
+    operation_id="list_funding",
+    response_model=Page[FundingRead],
+    responses=responses("not-found"),
+)
+async def list_funding(
+    center_id: uuid.UUID, session: SessionDep, principal: PrincipalDep, page: PageDep
+) -> dict[str, object]:
+    """The center's funding records, within reach."""
+    result = await service.list_funding(session, principal, center_id, page)
+    return paginate([FundingRead.model_validate(r) for r in result.items], result.next_key)
+
+
+@funding_router.get(
+    "/funding/summary", operation_id="get_funding_summary", response_model=FundingSummary, responses=responses()
+)
+async def get_funding_summary(
+    session: SessionDep, principal: PrincipalDep, year: Annotated[int | None, Query(ge=2000, le=2100)] = None
+) -> FundingSummary:
+    """Totals by kind and field (万元), within the caller's reach."""
+    if principal.role == "expert":
+        raise ProblemError("not-found")
+    rows = await service.funding_summary(session, principal, year)
+    totals: dict[str, Decimal] = {}
+    for kind, _, total, _ in rows:
+        totals[kind] = totals.get(kind, Decimal(0)) + total
+    return FundingSummary(
+        year=year,
+        rows=[FundingSummaryRow(kind=k, field=f, total_wan=t, count=n) for k, f, t, n in rows],
+        totals_by_kind={k: f"{v:.2f}" for k, v in totals.items()},
+    )

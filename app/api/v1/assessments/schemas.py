@@ -1,0 +1,163 @@
+"""Assessment cycle and funding contract (api.md "assessment-cycles", "funding")."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from app.api.v1.common import Score, Strict, Timestamps, Wan
+
+Indicator = Annotated[Decimal, Field(ge=0, le=100, max_digits=5, decimal_places=2)]
+
+
+class CycleCreate(Strict):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"year": 2026, "period_start_year": 2023, "period_end_year": 2025, "max_excellent_ratio": "0.2"}
+            ]
+        },
+    )
+
+    year: Annotated[int, Field(ge=2000, le=2100)]
+    period_start_year: Annotated[int, Field(ge=2000, le=2100)]
+    period_end_year: Annotated[int, Field(ge=2000, le=2100)]
+    max_excellent_ratio: Annotated[Decimal, Field(ge=0, le=1, max_digits=4, decimal_places=3)] | None = None
+    entrusted_to_org_id: uuid.UUID | None = None
+
+    @model_validator(mode="after")
+    def _three_years(self) -> CycleCreate:
+        if self.period_end_year != self.period_start_year + 2:
+            raise ValueError("an assessment period spans three years: period_end_year = period_start_year + 2")
+        if self.year <= self.period_end_year - 1:
+            raise ValueError("the cycle year comes after the period it assesses")
+        return self
+
+
+class CycleRead(Timestamps):
+    id: uuid.UUID
+    year: int
+    period_start_year: int
+    period_end_year: int
+    max_excellent_ratio: Decimal | None
+    entrusted_to_org_id: uuid.UUID | None
+    rule_set: str
+    status: str
+    allowed_actions: list[str] = Field(default_factory=list)
+    decided_on: date | None
+    finalized_at: datetime | None
+    center_ids: list[uuid.UUID] = Field(default_factory=list)
+
+
+class ResultPut(Strict):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "score": "85.00",
+                    "indicators": {
+                        "rd_investment": "90",
+                        "st_results": "80",
+                        "talent_team": "80",
+                        "research_projects": "85",
+                        "industry_academia_cooperation": "85",
+                    },
+                }
+            ]
+        },
+    )
+
+    score: Annotated[Decimal, Field(ge=0, le=100, max_digits=5, decimal_places=2)]
+    indicators: dict[str, Indicator] | None = Field(
+        default=None,
+        description="Indicator values 0–100; when given, score must equal their weighted sum "
+        "(R&D investment 40, S&T results 30, talent team 10, projects 10, cooperation 10).",
+    )
+    rd_investment_reported: bool = Field(
+        default=True,
+        description="False: no R&D investment in the cycle, which makes the grade unqualified whatever the score.",
+    )
+
+
+class ResultRead(BaseModel):
+    cycle_id: uuid.UUID
+    center_id: uuid.UUID
+    score: Score | None
+    indicators: dict[str, str] | None
+    rd_investment_reported: bool
+    recorded_at: datetime | None
+    grade: str | None
+    consequence: str | None
+
+
+class FinalizeBody(Strict):
+    absent_center_ids: Annotated[list[uuid.UUID], Field(max_length=10_000)] = Field(
+        default_factory=list, description="Centers that did not take part without cause: they are revoked."
+    )
+    decided_on: date | None = None
+
+
+class FinalizedRead(BaseModel):
+    center_id: uuid.UUID
+    code: str
+    score: Score | None
+    grade: str | None
+    consequence: str
+    status: str
+
+
+class FinalizeRead(BaseModel):
+    cycle: CycleRead
+    results: list[FinalizedRead]
+
+
+class CandidateRead(BaseModel):
+    rank: int
+    center_id: uuid.UUID
+    code: str
+    name: str
+    score: Score
+
+
+class FundingCreate(Strict):
+    kind: Literal["construction", "post_subsidy", "stable_support"]
+    amount_wan: Wan
+    year: Annotated[int, Field(ge=2000, le=2100)]
+    decision_ref: Annotated[str, Field(min_length=1, max_length=200)]
+
+    @model_validator(mode="after")
+    def _positive(self) -> FundingCreate:
+        if self.amount_wan <= 0:
+            raise ValueError("amount_wan must be greater than 0")
+        return self
+
+
+class FundingRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    center_id: uuid.UUID
+    kind: str
+    amount_wan: Wan
+    year: int
+    decision_ref: str
+    created_at: datetime
+
+
+class FundingSummaryRow(BaseModel):
+    kind: str
+    field: str
+    total_wan: Wan
+    count: int
+
+
+class FundingSummary(BaseModel):
+    year: int | None
+    rows: list[FundingSummaryRow]
+    totals_by_kind: dict[str, Any]

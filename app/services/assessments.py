@@ -1,0 +1,383 @@
+"""Periodic assessment (考核) and funding (支持): cycles, results, grades with their consequences, national
+candidates, and funding records that follow the rules on stable support (domain.md §7)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.db.models import AssessmentCycleRecord, AssessmentEntryRecord, CenterRecord, FundingRecord
+from app.db.paging import PageRequest, PageResult
+from app.db.repositories import assessments as repo
+from app.db.repositories import centers as centers_repo
+from app.db.repositories import organizations as orgs_repo
+from app.domain import assessment as rules
+from app.domain.deadlines import add_months
+from app.domain.errors import InvalidTransition, RuleViolation
+from app.domain.lifecycles import CENTER
+from app.domain.principal import Principal
+from app.domain.rulesets import get_rule_set
+from app.services import audit, lifecycle
+from app.services.centers import load as load_center
+from app.services.centers import reach_of as center_reach
+from app.services.clock import Clock
+from app.services.errors import InvalidReference, NotFound, ValidationFailed
+
+
+def _entrusted_filter(principal: Principal) -> uuid.UUID | None:
+    if principal.sees_everything_public:
+        return None
+    if principal.role == "third_party" and principal.org_id is not None:
+        return principal.org_id
+    raise NotFound("assessment cycle", "*")
+
+
+async def load_cycle(
+    session: AsyncSession, principal: Principal, cycle_id: uuid.UUID, *, for_update: bool = False
+) -> AssessmentCycleRecord:
+    try:
+        entrusted = _entrusted_filter(principal)
+    except NotFound as exc:
+        raise NotFound("assessment cycle", str(cycle_id)) from exc
+    record = await repo.get_cycle(session, cycle_id, entrusted_to=entrusted, for_update=for_update)
+    if record is None:
+        raise NotFound("assessment cycle", str(cycle_id))
+    return record
+
+
+def allowed_actions(principal: Principal, record: AssessmentCycleRecord) -> list[str]:
+    return ["finalize"] if principal.role == "province" and record.status == "open" else []
+
+
+async def create_cycle(
+    session: AsyncSession, principal: Principal, data: Mapping[str, Any], current_rule_set: str
+) -> tuple[AssessmentCycleRecord, list[uuid.UUID]]:
+    """A cycle takes every center recognized at least one year before its period ends, and those rectifying after
+    an assessment — except centers already in an open cycle."""
+    values = dict(data)
+    agency_id = values.get("entrusted_to_org_id")
+    if agency_id is not None:
+        agency = await orgs_repo.get(session, agency_id)
+        if agency is None or agency.kind != "agency":
+            raise InvalidReference(
+                loc=("body", "entrusted_to_org_id"), msg="must name an organization of kind 'agency'"
+            )
+    cutoff = date(int(values["period_end_year"]) - 1, 12, 31)
+    due = await repo.due_centers(session, recognized_by=cutoff)
+    record = AssessmentCycleRecord(id=uuid.uuid4(), status="open", rule_set=current_rule_set, **values)
+    await repo.add(session, record)
+    await repo.add_entries(session, record.id, [c.id for c in due])
+    await audit.record_event(
+        session,
+        principal,
+        type="assessment_cycle.opened",
+        subject_type="assessment_cycle",
+        subject_id=record.id,
+        data={"year": record.year, "centers": len(due), "period": [record.period_start_year, record.period_end_year]},
+    )
+    return record, [c.id for c in due]
+
+
+async def list_cycles(
+    session: AsyncSession, principal: Principal, page: PageRequest
+) -> PageResult[AssessmentCycleRecord]:
+    try:
+        entrusted = _entrusted_filter(principal)
+    except NotFound:
+        return PageResult(items=[], next_key=None)
+    return await repo.list_cycles(session, page, entrusted_to=entrusted)
+
+
+async def cycle_entries(session: AsyncSession, cycle_id: uuid.UUID) -> list[tuple[AssessmentEntryRecord, CenterRecord]]:
+    return await repo.entries(session, cycle_id)
+
+
+async def put_result(
+    session: AsyncSession,
+    principal: Principal,
+    cycle_id: uuid.UUID,
+    center_id: uuid.UUID,
+    score: Decimal,
+    indicators: Mapping[str, Decimal] | None,
+    rd_investment_reported: bool,
+    clock: Clock,
+) -> AssessmentEntryRecord:
+    """The province, or the agency the cycle is entrusted to, records a center's result while the cycle is open."""
+    cycle = await load_cycle(session, principal, cycle_id, for_update=True)
+    if principal.role not in ("province", "third_party"):
+        raise NotFound("assessment cycle", str(cycle_id))
+    if cycle.status != "open":
+        raise InvalidTransition(current=cycle.status, action="record_result", allowed=[])
+    entry = await repo.entry(session, cycle.id, center_id, for_update=True)
+    if entry is None:
+        raise NotFound("center", str(center_id))
+    weights = get_rule_set(cycle.rule_set).assessment_weights
+    if indicators is not None:
+        problems = rules.indicator_errors(indicators, weights)
+        if problems:
+            raise ValidationFailed([(p.loc, p.msg, p.type) for p in problems])
+        expected = rules.weighted_score(indicators, weights)
+        if expected != score:
+            raise ValidationFailed(
+                [
+                    (
+                        ("body", "score"),
+                        f"score must equal the weighted sum of the indicators ({expected:.2f})",
+                        "score_mismatch",
+                    )
+                ]
+            )
+    entry.score = score
+    entry.indicators = {k: f"{Decimal(v):.2f}" for k, v in indicators.items()} if indicators is not None else None
+    entry.rd_investment_reported = rd_investment_reported and not (
+        indicators is not None and Decimal(indicators.get("rd_investment", 1)) == 0
+    )
+    entry.recorded_by = principal.sub
+    entry.recorded_at = clock.now()
+    await session.flush()
+    await audit.record_event(
+        session,
+        principal,
+        type="assessment.result_recorded",
+        subject_type="center",
+        subject_id=center_id,
+        data={"cycle_id": str(cycle.id), "score": f"{score:.2f}"},
+    )
+    return entry
+
+
+@dataclass(frozen=True)
+class FinalizedEntry:
+    center_id: uuid.UUID
+    code: str
+    score: Decimal | None
+    grade: str | None
+    consequence: str
+    status: str
+
+
+async def finalize(
+    session: AsyncSession,
+    principal: Principal,
+    cycle_id: uuid.UUID,
+    *,
+    absent_center_ids: Sequence[uuid.UUID],
+    decided_on: date | None,
+    clock: Clock,
+    expected_version: int | None,
+) -> tuple[AssessmentCycleRecord, list[FinalizedEntry]]:
+    """Grade every center by the rule set, cap `excellent` if the cycle says so, and apply each consequence in the
+    same transaction: unqualified → rectifying (12 months); unqualified again while rectifying → revoked
+    (failed_rectification); absent without cause → revoked (absent_from_assessment)."""
+    cycle = await load_cycle(session, principal, cycle_id, for_update=True)
+    if principal.role != "province" or cycle.status != "open":
+        raise InvalidTransition(current=cycle.status, action="finalize", allowed=allowed_actions(principal, cycle))
+    lifecycle.check_version(expected_version, cycle.version)
+    day = decided_on or clock.today()
+    pairs = await repo.entries(session, cycle.id)
+    members = {center.id for _, center in pairs}
+    absent = set(absent_center_ids)
+    for index, center_id in enumerate(absent_center_ids):
+        if center_id not in members:
+            raise InvalidReference(loc=("body", "absent_center_ids", index), msg="not a center of this cycle")
+    missing = [center.code for entry, center in pairs if entry.score is None and center.id not in absent]
+    if missing:
+        raise RuleViolation(
+            "results-missing",
+            f"尚有 {len(missing)} 个中心没有考核结果",
+            f"{len(missing)} center(s) have no result yet.",
+            {"missing_codes": missing},
+        )
+    graded = [(entry, center) for entry, center in pairs if center.id not in absent]
+    rule_set = get_rule_set(cycle.rule_set)
+    inputs = [
+        rules.AssessmentInput(
+            center_id=str(center.id),
+            code=center.code,
+            score=entry.score or Decimal(0),
+            rd_investment=Decimal(entry.indicators["rd_investment"]) if entry.indicators else None,
+            has_rd_investment=entry.rd_investment_reported,
+        )
+        for entry, center in graded
+    ]
+    grades = rules.assign_grades(
+        inputs, bands=rule_set.grade_bands, max_excellent_ratio=cycle.max_excellent_ratio, cycle_size=len(graded)
+    )
+    out: list[FinalizedEntry] = []
+    for entry, center in pairs:
+        locked = await load_center(session, principal, center.id, for_update=True)
+        if center.id in absent:
+            entry.absent, entry.consequence = True, "revoke_absent"
+            await _revoke(session, principal, locked, "absent_from_assessment", day, cycle)
+            out.append(FinalizedEntry(center.id, center.code, None, None, "revoke_absent", locked.status))
+            continue
+        grade = grades[str(center.id)]
+        effect = rules.consequence(grade, locked.status, locked.rectifying_kind)
+        entry.grade, entry.consequence = grade, effect
+        locked.grade, locked.graded_in_cycle_id, locked.last_assessed_on = grade, cycle.id, day
+        locked.grade_history = [
+            *locked.grade_history,
+            {
+                "cycle_id": str(cycle.id),
+                "year": cycle.year,
+                "grade": grade,
+                "score": f"{entry.score:.2f}",
+                "decided_on": day.isoformat(),
+            },
+        ]
+        if effect == rules.Consequence.RECTIFY:
+            to_status = CENTER.decide(locked.status, "record_assessment", principal.role, "rectifying")
+            locked.rectifying_kind = "assessment"
+            locked.rectification_due_on = add_months(day, rules.RECTIFICATION_MONTHS_ASSESSMENT)
+            await lifecycle.apply(
+                session,
+                principal,
+                locked,
+                subject_type="center",
+                action="record_assessment",
+                to_status=to_status,
+                decision_date=day,
+                data={"cycle_id": str(cycle.id), "grade": grade, "consequence": effect},
+            )
+        elif effect == rules.Consequence.REVOKE_FAILED_RECTIFICATION:
+            await _revoke(session, principal, locked, "failed_rectification", day, cycle, grade=grade)
+        else:
+            await session.flush()
+            await audit.record_event(
+                session,
+                principal,
+                type="center.graded",
+                subject_type="center",
+                subject_id=locked.id,
+                effective_on=day,
+                data={"cycle_id": str(cycle.id), "grade": grade, "consequence": effect},
+            )
+        out.append(FinalizedEntry(center.id, center.code, entry.score, grade, effect, locked.status))
+    cycle.status, cycle.decided_on, cycle.finalized_at = "finalized", day, clock.now()
+    await session.flush()
+    await audit.record_event(
+        session,
+        principal,
+        type="assessment_cycle.finalized",
+        subject_type="assessment_cycle",
+        subject_id=cycle.id,
+        effective_on=day,
+        data={"graded": len(graded), "absent": len(absent)},
+    )
+    return cycle, out
+
+
+async def _revoke(
+    session: AsyncSession,
+    principal: Principal,
+    center: CenterRecord,
+    reason_code: str,
+    day: date,
+    cycle: AssessmentCycleRecord,
+    grade: str | None = None,
+) -> None:
+    to_status = CENTER.decide(center.status, "record_assessment", principal.role, "revoked")
+    center.revoked_on, center.revocation_reason_code = day, reason_code
+    center.rectifying_kind = center.rectification_due_on = None
+    await lifecycle.apply(
+        session,
+        principal,
+        center,
+        subject_type="center",
+        action="record_assessment",
+        to_status=to_status,
+        decision_date=day,
+        data={"cycle_id": str(cycle.id), "grade": grade, "reason_code": reason_code},
+    )
+
+
+async def national_candidates(
+    session: AsyncSession, principal: Principal, cycle_id: uuid.UUID
+) -> list[tuple[AssessmentEntryRecord, CenterRecord]]:
+    """Excellent centers of a finalized cycle, ranked by score, then R&D investment, then code."""
+    cycle = await load_cycle(session, principal, cycle_id)
+    if cycle.status != "finalized":
+        return []
+    excellent = [(e, c) for e, c in await repo.entries(session, cycle.id) if e.grade == rules.EXCELLENT]
+
+    def rank(pair: tuple[AssessmentEntryRecord, CenterRecord]) -> tuple[Decimal, Decimal, str]:
+        entry, center = pair
+        rd = Decimal(entry.indicators["rd_investment"]) if entry.indicators else Decimal(-1)
+        return (-(entry.score or Decimal(0)), -rd, center.code)
+
+    return sorted(excellent, key=rank)
+
+
+# --- funding ----------------------------------------------------------------------------------------------------
+
+
+async def add_funding(
+    session: AsyncSession, principal: Principal, center_id: uuid.UUID, data: Mapping[str, Any]
+) -> FundingRecord:
+    center = await load_center(session, principal, center_id, for_update=True)
+    kind = data["kind"]
+    if kind == "stable_support" and not rules.stable_support_eligible(center.grade):
+        raise RuleViolation(
+            "stable-support-ineligible",
+            "稳定支持仅限最近一次考核为优秀或良好的中心",
+            "Stable support goes only to a center whose latest grade is excellent or good.",
+            {"grade": center.grade},
+        )
+    if kind == "construction" and center.status != "under_construction":
+        raise RuleViolation(
+            "not-under-construction",
+            "建设经费仅在建设期内支持",
+            "Construction support is given only during construction.",
+            {"center_status": center.status},
+        )
+    if center.status in CENTER.terminal:
+        raise RuleViolation("center-closed", "中心已撤销或退出", "The center has been revoked or has exited.", {})
+    record = await repo.add_funding(
+        session,
+        FundingRecord(
+            id=uuid.uuid4(),
+            center_id=center.id,
+            kind=kind,
+            amount_wan=data["amount_wan"],
+            year=data["year"],
+            decision_ref=data["decision_ref"],
+            created_by=principal.sub,
+        ),
+    )
+    await audit.record_event(
+        session,
+        principal,
+        type="center.funded",
+        subject_type="center",
+        subject_id=center.id,
+        data={
+            "kind": kind,
+            "amount_wan": f"{record.amount_wan:.2f}",
+            "year": record.year,
+            "decision_ref": record.decision_ref,
+        },
+    )
+    return record
+
+
+async def list_funding(
+    session: AsyncSession, principal: Principal, center_id: uuid.UUID, page: PageRequest
+) -> PageResult[FundingRecord]:
+    await load_center(session, principal, center_id)
+    return await repo.funding_of(session, center_id, page)
+
+
+async def funding_summary(
+    session: AsyncSession, principal: Principal, year: int | None
+) -> list[tuple[str, str, Decimal, int]]:
+    reach = center_reach(principal)
+    center_ids = None
+    if not reach.everything:
+        center_ids = [c.id for c in await centers_repo.all_in_reach(session, reach)]
+    return await repo.funding_summary(session, year=year, center_ids=center_ids)
