@@ -182,3 +182,37 @@ def auth() -> TokenFactory:
         return {"Authorization": f"Bearer {token}", **headers}
 
     return make
+
+
+AppFactory = Callable[..., FastAPI]
+
+
+@pytest.fixture
+def app_factory(settings: Settings, engine: AsyncEngine) -> AppFactory:
+    """app_factory(settings=..., engine=...) -> a fresh app (own routes, metrics, verifier) on the test engine.
+
+    For tests that need another configuration (JWKS auth, an unreachable database) or a route of their own; it does
+    not share the `client` fixture's rolled-back transaction, so use it for requests that write nothing.
+    """
+
+    def make(custom: Settings | None = None, *, engine: AsyncEngine = engine) -> FastAPI:
+        application = create_app(custom or settings)
+        application.state.engine = engine
+        application.state.sessionmaker = create_sessionmaker(engine)
+        return application
+
+    return make
+
+
+@pytest.fixture
+async def empty_database(database_url: str) -> AsyncIterator[str]:
+    """The URL of a brand-new database on the test server: no tables, not migrated; dropped afterwards."""
+    name = f"tic_empty_{uuid.uuid4().hex[:10]}"
+    dsn, kwargs = _asyncpg_dsn(database_url)
+    admin = await asyncpg.connect(dsn, **kwargs)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+        yield make_url(database_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()

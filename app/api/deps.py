@@ -15,7 +15,7 @@ from typing import Annotated, Any, Generic, TypeVar
 from fastapi import Depends, Header, Query, Request, Response
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import AwareDatetime, BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.api.problems import ProblemError, unauthenticated
@@ -97,8 +97,12 @@ def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
 async def page_request(
     limit: Annotated[int, Query(ge=1, le=200, description="Page size, 1–200.")] = 50,
     cursor: Annotated[str | None, Query(description="Opaque cursor from `next_cursor`.")] = None,
+    updated_since: Annotated[
+        AwareDatetime | None,
+        Query(description="Incremental sync: only records changed at or after this RFC 3339 instant."),
+    ] = None,
 ) -> PageRequest:
-    return PageRequest(limit=limit, after=decode_cursor(cursor) if cursor else None)
+    return PageRequest(limit=limit, after=decode_cursor(cursor) if cursor else None, updated_since=updated_since)
 
 
 PageDep = Annotated[PageRequest, Depends(page_request)]

@@ -16,6 +16,8 @@ Key = tuple[datetime, uuid.UUID]
 class PageRequest:
     limit: int = 50
     after: Key | None = None
+    # Incremental sync: only rows changed at or after this instant.
+    updated_since: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from app.domain.deadlines import acceptance_window, add_months, annual_report_due_on, first_report_year
+from app.domain.guards import Blocker
 
 MAX_EXTENSION_MONTHS = 12  # [practice] once, by up to 12 months
 ACCEPTANCE_RECTIFICATION_MONTHS = 3  # [practice] one more acceptance within 3 months after a failure
@@ -16,19 +17,6 @@ LEGAL_ENTITY_KINDS = ("enterprise", "public_institution")
 CHANGE_KINDS = ("name", "lead_org", "research_direction", "director", "participants")
 # Name, lead and research direction need the province's approval (批复); director and participants are filings (备案).
 APPROVAL_CHANGE_KINDS = frozenset({"name", "lead_org", "research_direction"})
-
-
-@dataclass(frozen=True, slots=True)
-class Blocker:
-    """One unmet condition, explained in both languages."""
-
-    code: str
-    message_zh: str
-    message_en: str
-    data: Mapping[str, Any] = field(default_factory=dict)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"code": self.code, "message_zh": self.message_zh, "message_en": self.message_en, **self.data}
 
 
 def due_report_years(approved_on: date, today: date) -> list[int]:

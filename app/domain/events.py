@@ -17,6 +17,11 @@ def canonical_json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
+def fingerprint(document: Any) -> str:
+    """SHA-256 of a document's canonical JSON: recorded when a task book is signed or a decision recorded."""
+    return hashlib.sha256(canonical_json(document).encode("utf-8")).hexdigest()
+
+
 @dataclass(frozen=True, slots=True)
 class Event:
     seq: int

@@ -115,6 +115,38 @@ REVIEW_CRITERIA: tuple[Code, ...] = (
     Code("schedule", "建设进度安排", "Schedule"),
 )
 
+APPLICATION_STATUSES: tuple[Code, ...] = (
+    Code("draft", "草稿", "Draft"),
+    Code("submitted", "已提交", "Submitted"),
+    Code("returned", "已退回", "Returned"),
+    Code("recommended", "已推荐", "Recommended"),
+    Code("not_recommended", "未推荐", "Not recommended"),
+    Code("withdrawn", "已撤回", "Withdrawn"),
+    Code("under_review", "评审中", "Under review"),
+    Code("reviewed", "已评审", "Reviewed"),
+    Code("revising", "修改完善中", "Revising"),
+    Code("approved", "已批准建设", "Approved"),
+    Code("rejected", "未批准", "Rejected"),
+)
+
+CENTER_STATUSES: tuple[Code, ...] = (
+    Code("approved", "已批准", "Approved"),
+    Code("under_construction", "建设中", "Under construction"),
+    Code("acceptance_pending", "待验收", "Acceptance pending"),
+    Code("recognized", "已认定", "Recognized"),
+    Code("rectifying", "整改中", "Rectifying"),
+    Code("revoked", "已撤销", "Revoked"),
+    Code("exited", "已退出", "Exited"),
+)
+
+
+def label_zh(table: tuple[Code, ...], code: str | None) -> str:
+    """The Chinese label of a code, or the code itself when the table does not know it."""
+    if code is None:
+        return ""
+    return next((item.label_zh for item in table if item.code == code), code)
+
+
 ALL_TABLES: dict[str, tuple[Code, ...]] = {
     "roles": ROLES,
     "fields": FIELDS,
@@ -127,4 +159,6 @@ ALL_TABLES: dict[str, tuple[Code, ...]] = {
     "revocation_reasons": REVOCATION_REASONS,
     "project_levels": PROJECT_LEVELS,
     "review_criteria": REVIEW_CRITERIA,
+    "application_statuses": APPLICATION_STATUSES,
+    "center_statuses": CENTER_STATUSES,
 }

@@ -3,7 +3,6 @@ exit, changes and import (domain.md §6). Every decision is recorded with its of
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -23,7 +22,8 @@ from app.domain import centers as rules
 from app.domain.credit_code import normalize_credit_code, validate_credit_code
 from app.domain.deadlines import add_months, default_construction_end
 from app.domain.errors import InvalidTransition, RuleViolation
-from app.domain.events import canonical_json
+from app.domain.events import fingerprint
+from app.domain.guards import Blocker
 from app.domain.lifecycles import CENTER
 from app.domain.principal import Principal
 from app.services import audit, lifecycle
@@ -97,11 +97,6 @@ async def next_code(session: AsyncSession, year: int) -> str:
 async def _recognition_no(session: AsyncSession, year: int) -> str:
     await session.execute(text("SELECT pg_advisory_xact_lock(:a, :b)"), {"a": RECOGNITION_LOCK, "b": year})
     return f"HNTIC-R-{year}-{await repo.count_recognized_in_year(session, year) + 1:03d}"
-
-
-def fingerprint(document: Mapping[str, Any]) -> str:
-    """SHA-256 of the canonical JSON of a document, recorded when it is signed or decided."""
-    return hashlib.sha256(canonical_json(document).encode("utf-8")).hexdigest()
 
 
 # --- task book, center fields ----------------------------------------------------------------------------------
@@ -248,7 +243,7 @@ def _require(value: Any, name: str, msg: str) -> None:
         raise InvalidReference(loc=("body", name), msg=msg, type="missing")
 
 
-def _blocked(code: str, blockers: list[rules.Blocker]) -> RuleViolation:
+def _blocked(code: str, blockers: list[Blocker]) -> RuleViolation:
     return RuleViolation(
         code,
         "；".join(b.message_zh for b in blockers),

@@ -9,6 +9,7 @@ from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.domain.events import fingerprint
 from app.domain.lifecycles import StateMachine
 from app.domain.principal import Principal
 from app.services import audit
@@ -53,10 +54,23 @@ async def apply(
     decision_date: date | None = None,
     data: Mapping[str, Any] | None = None,
 ) -> None:
-    """Set the new state and record the transition (history + feed) in the same transaction."""
+    """Set the new state and record the transition (history + feed) in the same transaction. A decision with an
+    official date also records the SHA-256 of its canonical document, so the record can be checked later."""
     from_status = record.status
     record.status = to_status
     await session.flush()
+    if decision_date is not None:
+        document = {
+            "subject_type": subject_type,
+            "subject_id": str(record.id),
+            "action": action,
+            "from": from_status,
+            "to": to_status,
+            "decision_date": decision_date.isoformat(),
+            "reason": reason,
+            "data": dict(data or {}),
+        }
+        data = {**(data or {}), "decision_sha256": fingerprint(document)}
     await audit.record_transition(
         session,
         principal,

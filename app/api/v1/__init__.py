@@ -8,9 +8,11 @@ from app.api.v1.assessments.routes import router as assessments_router
 from app.api.v1.calls.routes import router as calls_router
 from app.api.v1.centers.routes import obligations_router
 from app.api.v1.centers.routes import router as centers_router
+from app.api.v1.events.routes import router as events_router
 from app.api.v1.experts.routes import router as experts_router
 from app.api.v1.organizations.routes import router as organizations_router
 from app.api.v1.reference.routes import router as reference_router
+from app.api.v1.reports.routes import router as reports_router
 from app.api.v1.reviews.routes import router as reviews_router
 
 router = APIRouter()
@@ -25,5 +27,7 @@ for sub in (
     obligations_router,
     assessments_router,
     funding_router,
+    events_router,
+    reports_router,
 ):
     router.include_router(sub)

@@ -82,3 +82,26 @@ class ActionBody(Strict):
     """Optional body of a lifecycle action."""
 
     reason: Reason | None = None
+
+
+class BlockerRead(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    code: str = Field(examples=["wrong-state"])
+    message_zh: str
+    message_en: str
+
+
+class ActionRead(BaseModel):
+    """One action of a lifecycle as this caller sees it now."""
+
+    action: str
+    allowed: bool
+    blocked_by: list[BlockerRead]
+
+
+def action_reads(views: Any) -> list[ActionRead]:
+    return [
+        ActionRead(action=v.action, allowed=v.allowed, blocked_by=[BlockerRead(**b.as_dict()) for b in v.blocked_by])
+        for v in views
+    ]

@@ -14,6 +14,9 @@ T = TypeVar("T")
 
 async def keyset_page(session: AsyncSession, query: Select[Any], model: Any, page: PageRequest) -> PageResult[Any]:
     """One page ordered by (created_at, id); fetch one extra row to know whether there is a next page."""
+    if page.updated_since is not None:
+        changed = getattr(model, "updated_at", None)
+        query = query.where((changed if changed is not None else model.created_at) >= page.updated_since)
     if page.after is not None:
         created, ident = page.after
         query = query.where(or_(model.created_at > created, and_(model.created_at == created, model.id > ident)))

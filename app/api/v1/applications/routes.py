@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Query, Request
 from fastapi.responses import JSONResponse
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.api.deps import (
     IdempotencyDep,
@@ -29,7 +30,9 @@ from app.api.v1.applications.schemas import (
     TransitionRead,
     application_read,
 )
-from app.api.v1.common import FieldCode, FormationMode
+from app.api.v1.common import ActionRead, FieldCode, FormationMode, action_reads
+from app.domain.principal import Principal
+from app.services import actions
 from app.services import applications as service
 from app.services.clock import Clock
 
@@ -43,6 +46,11 @@ def get_clock(request: Request) -> Clock:
 ClockDep = Annotated[Clock, Depends(get_clock)]
 
 
+async def _read(session: AsyncSession, principal: Principal, record: Any, clock: Clock) -> ApplicationRead:
+    """The application with the caller's allowed actions, from the same function as GET .../actions."""
+    return application_read(record, await actions.application_allowed(session, principal, record, clock))
+
+
 @router.post(
     "",
     operation_id="create_application",
@@ -51,7 +59,12 @@ ClockDep = Annotated[Clock, Depends(get_clock)]
     responses=responses("not-found", "rule-violation", "idempotency-key-reused"),
 )
 async def create_application(
-    body: ApplicationCreate, request: Request, session: SessionDep, principal: PrincipalDep, idempotency: IdempotencyDep
+    body: ApplicationCreate,
+    request: Request,
+    session: SessionDep,
+    principal: PrincipalDep,
+    idempotency: IdempotencyDep,
+    clock: ClockDep,
 ) -> JSONResponse:
     """Draft an application. A lead organization (applicant) applies to a published call for itself; the province
     creates fast-track (一事一议) applications, with `fast_track_basis`, for a lead it names."""
@@ -62,7 +75,7 @@ async def create_application(
     record = await service.create_application(
         session, principal, body.model_dump(mode="json"), current_rule_set=request.app.state.settings.current_rule_set
     )
-    out = application_read(record, service.allowed_actions(principal, record))
+    out = await _read(session, principal, record, clock)
     return await idempotency.respond(
         out, status_code=201, headers=created(out, record.version, f"/api/v1/applications/{record.id}")
     )
@@ -78,6 +91,8 @@ async def list_applications(
     call_id: Annotated[uuid.UUID | None, Query()] = None,
     lead_org_id: Annotated[uuid.UUID | None, Query()] = None,
     formation_mode: Annotated[FormationMode | None, Query()] = None,
+    *,
+    clock: ClockDep,
 ) -> dict[str, object]:
     """Applications within the caller's reach, oldest first, filtered by the named fields."""
     result = await service.list_applications(
@@ -90,7 +105,7 @@ async def list_applications(
         lead_org_id=lead_org_id,
         formation_mode=formation_mode,
     )
-    return paginate([application_read(r, service.allowed_actions(principal, r)) for r in result.items], result.next_key)
+    return paginate([await _read(session, principal, r, clock) for r in result.items], result.next_key)
 
 
 @router.get(
@@ -99,10 +114,12 @@ async def list_applications(
     response_model=ApplicationRead,
     responses=responses("not-found"),
 )
-async def get_application(application_id: uuid.UUID, session: SessionDep, principal: PrincipalDep) -> JSONResponse:
+async def get_application(
+    application_id: uuid.UUID, session: SessionDep, principal: PrincipalDep, clock: ClockDep
+) -> JSONResponse:
     """One application with its `status`, the caller's `allowed_actions` and its `ETag`."""
     record = await service.load(session, principal, application_id)
-    return versioned(application_read(record, service.allowed_actions(principal, record)), record.version)
+    return versioned(await _read(session, principal, record, clock), record.version)
 
 
 @router.patch(
@@ -117,6 +134,7 @@ async def update_application(
     session: SessionDep,
     principal: PrincipalDep,
     expected_version: IfMatchDep,
+    clock: ClockDep,
 ) -> JSONResponse:
     """Edit a draft, returned or revising application (its lead; the province for a fast-track one)."""
     changes = body.model_dump(mode="json", exclude_unset=True)
@@ -127,7 +145,7 @@ async def update_application(
                 extra={"errors": [{"loc": ["body", name], "msg": "may not be null", "type": "null_not_allowed"}]},
             )
     record = await service.update_application(session, principal, application_id, changes, expected_version)
-    return versioned(application_read(record, service.allowed_actions(principal, record)), record.version)
+    return versioned(await _read(session, principal, record, clock), record.version)
 
 
 @router.get(
@@ -143,6 +161,21 @@ async def get_application_eligibility(
     submission once submitted, a live evaluation while it is editable."""
     view = await service.eligibility(session, principal, application_id, clock)
     return EligibilityRead.model_validate(view, from_attributes=True)
+
+
+@router.get(
+    "/{application_id}/actions",
+    operation_id="list_application_actions",
+    response_model=list[ActionRead],
+    responses=responses("not-found"),
+)
+async def list_application_actions(
+    application_id: uuid.UUID, session: SessionDep, principal: PrincipalDep, clock: ClockDep
+) -> list[ActionRead]:
+    """Every action of the application lifecycle: `allowed` for this caller now, or `blocked_by` each failing guard
+    (wrong state, wrong role, call not open, plan incomplete, a failing eligibility rule, panel or scores missing)."""
+    record = await service.load(session, principal, application_id)
+    return action_reads(await actions.application_actions(session, principal, record, clock))
 
 
 @router.get(
@@ -196,7 +229,7 @@ def _action_route(action: str, description: str) -> None:
             clock=clock,
             expected_version=expected_version,
         )
-        return versioned(application_read(record, service.allowed_actions(principal, record)), record.version)
+        return versioned(await _read(session, principal, record, clock), record.version)
 
     router.add_api_route(
         f"/{{application_id}}/{action}",

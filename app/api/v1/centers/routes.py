@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Request
 from fastapi.responses import JSONResponse
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.api.deps import (
     IdempotencyDep,
@@ -41,17 +42,19 @@ from app.api.v1.centers.schemas import (
     TaskBook,
     center_read,
 )
-from app.api.v1.common import FieldCode
+from app.api.v1.common import ActionRead, FieldCode, action_reads
 from app.domain.principal import Principal
-from app.services import annual_reports, change_requests, obligations
+from app.services import actions, annual_reports, change_requests, obligations
 from app.services import centers as service
+from app.services.clock import Clock
 
 router = APIRouter(prefix="/centers", tags=["centers"])
 obligations_router = APIRouter(tags=["obligations"])
 
 
-def _center(record: Any, principal: Principal) -> CenterRead:
-    return center_read(record, service.allowed_actions(principal, record))
+async def _center(session: AsyncSession, principal: Principal, record: Any, clock: Clock) -> CenterRead:
+    """The center with the caller's allowed actions, from the same function as GET .../actions."""
+    return center_read(record, await actions.center_allowed(session, principal, record, clock))
 
 
 @router.get("", operation_id="list_centers", response_model=Page[CenterRead], responses=responses())
@@ -62,10 +65,12 @@ async def list_centers(
     status: Annotated[str | None, Query(max_length=32)] = None,
     field: Annotated[FieldCode | None, Query()] = None,
     lead_org_id: Annotated[uuid.UUID | None, Query()] = None,
+    *,
+    clock: ClockDep,
 ) -> dict[str, object]:
     """Centers within the caller's reach, oldest first."""
     result = await service.list_centers(session, principal, page, status=status, field=field, lead_org_id=lead_org_id)
-    return paginate([_center(r, principal) for r in result.items], result.next_key)
+    return paginate([await _center(session, principal, r, clock) for r in result.items], result.next_key)
 
 
 @router.post(
@@ -76,7 +81,7 @@ async def list_centers(
     responses=responses("not-found", "idempotency-key-reused"),
 )
 async def import_center(
-    body: CenterImport, session: SessionDep, principal: ProvinceDep, idempotency: IdempotencyDep
+    body: CenterImport, session: SessionDep, principal: ProvinceDep, idempotency: IdempotencyDep, clock: ClockDep
 ) -> JSONResponse:
     """Bring in a center that exists on paper (province); it then obeys every rule from its recorded dates."""
     if (replay := await idempotency.replay(body)) is not None:
@@ -85,17 +90,19 @@ async def import_center(
     if body.task_book is not None:
         data["task_book"] = body.task_book.model_dump(mode="json")
     record = await service.import_center(session, principal, data)
-    out = _center(record, principal)
+    out = await _center(session, principal, record, clock)
     return await idempotency.respond(
         out, status_code=201, headers=created(out, record.version, f"/api/v1/centers/{record.id}")
     )
 
 
 @router.get("/{center_id}", operation_id="get_center", response_model=CenterRead, responses=responses("not-found"))
-async def get_center(center_id: uuid.UUID, session: SessionDep, principal: PrincipalDep) -> JSONResponse:
+async def get_center(
+    center_id: uuid.UUID, session: SessionDep, principal: PrincipalDep, clock: ClockDep
+) -> JSONResponse:
     """One center with its `ETag` and the caller's `allowed_actions`."""
     record = await service.get_center(session, principal, center_id)
-    return versioned(_center(record, principal), record.version)
+    return versioned(await _center(session, principal, record, clock), record.version)
 
 
 @router.patch(
@@ -105,7 +112,12 @@ async def get_center(center_id: uuid.UUID, session: SessionDep, principal: Princ
     responses=responses("not-found", "invalid-transition", "version-mismatch"),
 )
 async def update_center(
-    center_id: uuid.UUID, body: CenterUpdate, session: SessionDep, principal: PrincipalDep, expected_version: IfMatchDep
+    center_id: uuid.UUID,
+    body: CenterUpdate,
+    session: SessionDep,
+    principal: PrincipalDep,
+    expected_version: IfMatchDep,
+    clock: ClockDep,
 ) -> JSONResponse:
     """Legal entity (人、财、物相对独立 → 独立法人) and governance, by the province or the lead, with `If-Match`;
     the entrusted acceptance agency, by the province."""
@@ -117,7 +129,7 @@ async def update_center(
                 extra={"errors": [{"loc": ["body", name], "msg": "may not be null", "type": "null_not_allowed"}]},
             )
     record = await service.update_center(session, principal, center_id, changes, expected_version)
-    return versioned(_center(record, principal), record.version)
+    return versioned(await _center(session, principal, record, clock), record.version)
 
 
 @router.put(
@@ -127,11 +139,31 @@ async def update_center(
     responses=responses("not-found", "rule-violation", "version-mismatch"),
 )
 async def put_center_task_book(
-    center_id: uuid.UUID, body: TaskBook, session: SessionDep, principal: ProvinceDep, expected_version: IfMatchDep
+    center_id: uuid.UUID,
+    body: TaskBook,
+    session: SessionDep,
+    principal: ProvinceDep,
+    expected_version: IfMatchDep,
+    clock: ClockDep,
 ) -> JSONResponse:
     """Draft the target task book (province) before it is signed; a signed one changes only by change request."""
     record = await service.put_task_book(session, principal, center_id, body.model_dump(mode="json"), expected_version)
-    return versioned(_center(record, principal), record.version)
+    return versioned(await _center(session, principal, record, clock), record.version)
+
+
+@router.get(
+    "/{center_id}/actions",
+    operation_id="list_center_actions",
+    response_model=list[ActionRead],
+    responses=responses("not-found"),
+)
+async def list_center_actions(
+    center_id: uuid.UUID, session: SessionDep, principal: PrincipalDep, clock: ClockDep
+) -> list[ActionRead]:
+    """Every action of the center lifecycle: `allowed` now, or `blocked_by` each failing guard (wrong state, wrong
+    role, a due annual report not accepted, no independent legal entity, too early, already extended, ...)."""
+    record = await service.get_center(session, principal, center_id)
+    return action_reads(await actions.center_actions(session, principal, record, clock))
 
 
 @router.get(
@@ -189,7 +221,7 @@ def _center_action(action: str, description: str) -> None:
             clock=clock,
             expected_version=expected_version,
         )
-        return versioned(_center(record, principal), record.version)
+        return versioned(await _center(session, principal, record, clock), record.version)
 
     router.add_api_route(
         f"/{{center_id}}/{action}",
@@ -212,7 +244,7 @@ for _action, _description in CENTER_ACTIONS.items():
 
 def _report(record: Any, principal: Principal) -> AnnualReportRead:
     out = AnnualReportRead.model_validate(record)
-    out.allowed_actions = annual_reports.allowed_actions(principal, record)
+    out.allowed_actions = actions.report_allowed(principal, record)
     return out
 
 
@@ -270,6 +302,20 @@ async def get_annual_report(
     """One annual report with `due_on` and `late`."""
     record = await annual_reports.get_report(session, principal, center_id, report_id)
     return versioned(_report(record, principal), record.version)
+
+
+@router.get(
+    "/{center_id}/annual-reports/{report_id}/actions",
+    operation_id="list_annual_report_actions",
+    response_model=list[ActionRead],
+    responses=responses("not-found"),
+)
+async def list_annual_report_actions(
+    center_id: uuid.UUID, report_id: uuid.UUID, session: SessionDep, principal: PrincipalDep
+) -> list[ActionRead]:
+    """Every action of the annual report lifecycle, allowed or blocked and why."""
+    record = await annual_reports.get_report(session, principal, center_id, report_id)
+    return action_reads(actions.report_actions(principal, record))
 
 
 @router.patch(

@@ -33,6 +33,8 @@ class ReferenceData(BaseModel):
     revocation_reasons: list[CodeLabel]
     project_levels: list[CodeLabel]
     review_criteria: list[CodeLabel]
+    application_statuses: list[CodeLabel]
+    center_statuses: list[CodeLabel]
     rule_sets: list[dict[str, Any]]
 
 

@@ -1,0 +1,153 @@
+"""Statistics and exports with Chinese column headers (CSV with a UTF-8 BOM, or XLSX)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import AsyncIterator, Callable, Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.api.deps import PrincipalDep, SessionDep
+from app.api.problems import responses
+from app.domain.principal import Principal
+from app.services import reports as service
+
+router = APIRouter(tags=["statistics and exports"])
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class Count(BaseModel):
+    key: str | None
+    count: int
+
+
+class Stats(BaseModel):
+    group_by: str
+    total: int
+    items: list[Count]
+
+
+def _stats(group_by: str, rows: list[tuple[Any, int]]) -> Stats:
+    items = [Count(key=None if key is None else str(key), count=count) for key, count in rows]
+    return Stats(group_by=group_by, total=sum(c.count for c in items), items=items)
+
+
+@router.get("/stats/centers", operation_id="get_center_stats", response_model=Stats, responses=responses())
+async def get_center_stats(
+    session: SessionDep,
+    principal: PrincipalDep,
+    group_by: Annotated[Literal["field", "region", "status", "grade"], Query()],
+) -> Stats:
+    """Counts of centers within the caller's reach, grouped by field, region (of the lead), status or grade."""
+    return _stats(group_by, await service.center_counts(session, principal, group_by))
+
+
+@router.get("/stats/applications", operation_id="get_application_stats", response_model=Stats, responses=responses())
+async def get_application_stats(
+    session: SessionDep, principal: PrincipalDep, group_by: Annotated[Literal["status", "field", "call_id"], Query()]
+) -> Stats:
+    """Counts of applications within the caller's reach."""
+    return _stats(group_by, await service.application_counts(session, principal, group_by))
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return f"{value:.2f}"
+    return "" if value is None else value
+
+
+async def _csv(header: Sequence[str], rows: AsyncIterator[list[Any]]) -> AsyncIterator[bytes]:
+    # A BOM first, so spreadsheet programs open UTF-8 Chinese text correctly.
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(header)
+    yield ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    async for row in rows:
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerow([_cell(v) for v in row])
+        yield buffer.getvalue().encode("utf-8")
+
+
+async def _xlsx(header: Sequence[str], rows: AsyncIterator[list[Any]], title: str) -> AsyncIterator[bytes]:
+    from openpyxl import Workbook  # a well-kept writer; write_only keeps memory flat
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title)
+    sheet.append(list(header))
+    async for row in rows:
+        sheet.append([_cell(v) for v in row])
+    out = io.BytesIO()
+    workbook.save(out)
+    yield out.getvalue()
+
+
+def _export(
+    request: Request,
+    principal: Principal,
+    kind: str,
+    header: Sequence[str],
+    rows: Callable[[AsyncSession, Principal], AsyncIterator[list[Any]]],
+    format: str,
+) -> StreamingResponse:
+    service.check_exporter(principal)
+
+    async def streamed() -> AsyncIterator[list[Any]]:
+        # The export reads in its own transaction, for as long as the client downloads, 500 rows at a time.
+        async with request.app.state.sessionmaker() as session, session.begin():
+            async for row in rows(session, principal):
+                yield row
+
+    stamp = date.today().isoformat()
+    if format == "xlsx":
+        return StreamingResponse(
+            _xlsx(header, streamed(), kind),
+            media_type=XLSX,
+            headers={"Content-Disposition": f'attachment; filename="{kind}-{stamp}.xlsx"'},
+        )
+    return StreamingResponse(
+        _csv(header, streamed()),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{kind}-{stamp}.csv"'},
+    )
+
+
+EXPORT_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/csv": {}, XLSX: {}}, "description": "The spreadsheet"},
+    **responses("not-found"),
+}
+
+
+@router.get(
+    "/exports/centers", operation_id="export_centers", response_class=StreamingResponse, responses=EXPORT_RESPONSES
+)
+async def export_centers(
+    request: Request, principal: PrincipalDep, format: Annotated[Literal["csv", "xlsx"], Query()] = "csv"
+) -> StreamingResponse:
+    """Centers within the caller's reach as a spreadsheet with Chinese column headers, streamed."""
+    return _export(request, principal, "centers", service.CENTER_COLUMNS, service.center_rows, format)
+
+
+@router.get(
+    "/exports/applications",
+    operation_id="export_applications",
+    response_class=StreamingResponse,
+    responses=EXPORT_RESPONSES,
+)
+async def export_applications(
+    request: Request, principal: PrincipalDep, format: Annotated[Literal["csv", "xlsx"], Query()] = "csv"
+) -> StreamingResponse:
+    """Applications within the caller's reach as a spreadsheet with Chinese column headers, streamed."""
+    return _export(request, principal, "applications", service.APPLICATION_COLUMNS, service.application_rows, format)
