@@ -96,6 +96,21 @@ def _check_token_ids(parser: argparse.ArgumentParser, args: argparse.Namespace) 
         parser.error("--expert-id is required for role expert")
 
 
+def diagrams_markdown() -> str:
+    """Every lifecycle as a Mermaid state diagram, generated from the same tables the service enforces."""
+    from app.domain.lifecycles import MACHINES
+
+    parts = []
+    for name, machine in MACHINES.items():
+        parts.append(f"#### `{name}`\n\n```mermaid\n{machine.mermaid().rstrip()}\n```\n")
+    return "\n".join(parts)
+
+
+def cmd_diagrams(args: argparse.Namespace) -> int:
+    sys.stdout.write(diagrams_markdown())
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m app", description="Henan TIC lifecycle service")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -123,6 +138,9 @@ def main(argv: list[str] | None = None) -> int:
     openapi = sub.add_parser("openapi", help="write the OpenAPI document")
     openapi.add_argument("--output", default="openapi/openapi.json")
     openapi.set_defaults(func=cmd_openapi)
+
+    diagrams = sub.add_parser("diagrams", help="print the lifecycle state diagrams (Mermaid) for the README")
+    diagrams.set_defaults(func=cmd_diagrams)
 
     args = parser.parse_args(argv)
     if args.command == "token":

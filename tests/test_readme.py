@@ -1,0 +1,19 @@
+"""The README shows what the code does: its diagrams are generated from the tables, its walk-through is the script."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from app.__main__ import diagrams_markdown
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_the_readme_diagrams_are_the_ones_generated_from_the_transition_tables() -> None:
+    assert diagrams_markdown().rstrip() in (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def test_the_readme_walkthrough_is_the_runnable_script() -> None:
+    script = (ROOT / "docs" / "walkthrough.sh").read_text(encoding="utf-8")
+    body = script.split("\n", 2)[2].rstrip()
+    assert body in (ROOT / "README.md").read_text(encoding="utf-8")
