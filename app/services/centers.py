@@ -236,6 +236,7 @@ class CenterAction:
     by_org_id: uuid.UUID | None = None
     reason_code: str | None = None
     document_no: str | None = None
+    recover_funds: bool | None = None
 
 
 def _require(value: Any, name: str, msg: str) -> None:
@@ -387,9 +388,11 @@ async def act(
         _require(body.reason_code, "reason_code", "a revocation reason code is required")
         _require(body.decided_on, "decided_on", "the decision date is required")
         _require(body.reason, "reason", "a reason is required")
+        if body.recover_funds and body.reason_code != "fraud":
+            raise InvalidReference(loc=("body", "recover_funds"), msg="recovery of funds is ordered only for fraud")
         record.revoked_on, record.revocation_reason_code = body.decided_on, body.reason_code
         record.rectifying_kind = record.rectification_due_on = None
-        data = {"reason_code": body.reason_code}
+        data = {"reason_code": body.reason_code, "recover_funds": bool(body.recover_funds)}
     elif action == "request_exit":
         _require(body.reason, "reason", "a reason is required")
         if record.exit_requested_on is not None:

@@ -737,3 +737,31 @@ async def test_centers_and_their_reports_are_seen_only_within_reach(client: http
         assert {c["id"] for c in listed} == expected
     seen = await client.get("/api/v1/obligations", params={"as_of": "2026-11-29"}, headers=other["applicant"])
     assert seen.json()["items"] == []
+
+
+async def test_fraud_may_order_the_recovery_of_funds_and_nothing_else_may(client: httpx.AsyncClient, auth: Any) -> None:
+    w = await orgs(client, auth)
+    center = await import_center(client, w)
+    wrong = await client.post(
+        f"/api/v1/centers/{center['id']}/revoke",
+        headers=w["province"],
+        json={"reason_code": "major_incident", "reason": "事故", "decided_on": "2026-03-01", "recover_funds": True},
+    )
+    assert wrong.status_code == 422
+    assert wrong.json()["errors"][0]["loc"] == ["body", "recover_funds"]
+    revoked = await center_action(
+        client,
+        center["id"],
+        "revoke",
+        w["province"],
+        reason_code="fraud",
+        reason="弄虚作假",
+        decided_on="2026-03-01",
+        recover_funds=True,
+    )
+    assert revoked["revocation_reason_code"] == "fraud"
+    history = (await client.get(f"/api/v1/centers/{center['id']}/history", headers=w["province"])).json()
+    assert history[-1]["action"] == "revoke"
+    assert history[-1]["decision_date"] == "2026-03-01"
+    assert history[-1]["data"]["recover_funds"] is True
+    assert len(history[-1]["data"]["decision_sha256"]) == 64

@@ -205,6 +205,10 @@ class TransitionRead(ReadModel):
     reason: str | None
     decision_date: date | None
     occurred_at: datetime
+    data: dict[str, Any] = Field(
+        default_factory=dict,
+        description="What the decision recorded (old and new values, the decision's SHA-256, ...).",
+    )
 
 
 def application_read(record: Any, allowed: list[str]) -> ApplicationRead:

@@ -217,6 +217,7 @@ def _center_action(action: str, description: str) -> None:
                 result=payload.result,
                 by_org_id=payload.by_org_id,
                 reason_code=payload.reason_code,
+                recover_funds=payload.recover_funds,
             ),
             clock=clock,
             expected_version=expected_version,

@@ -129,6 +129,7 @@ class CenterActionBody(Strict):
     result: Literal["passed", "failed"] | None = None
     by_org_id: uuid.UUID | None = None
     reason_code: RevocationReason | None = None
+    recover_funds: bool | None = Field(default=None, description="With reason_code fraud: order recovery of funds.")
 
 
 class CenterImport(Strict):
