@@ -21,6 +21,14 @@ if config.config_file_name is not None and config.attributes.get("configure_logg
 
 target_metadata = Base.metadata
 
+# The task queue's schema (procrastinate_* tables, types, functions) is installed from its own SQL by a migration;
+# autogenerate and `alembic check` must neither drop it nor report it.
+QUEUE_PREFIX = "procrastinate_"
+
+
+def include_name(name: str | None, type_: str, parent_names: object) -> bool:
+    return not (type_ == "table" and name is not None and name.startswith(QUEUE_PREFIX))
+
 
 def _url() -> str:
     url = config.attributes.get("database_url")
@@ -31,7 +39,9 @@ def _url() -> str:
 
 
 def _run(connection: Connection) -> None:
-    context.configure(connection=connection, target_metadata=target_metadata, compare_type=True)
+    context.configure(
+        connection=connection, target_metadata=target_metadata, compare_type=True, include_name=include_name
+    )
     with context.begin_transaction():
         context.run_migrations()
 
@@ -44,7 +54,7 @@ async def _run_async() -> None:
 
 
 def run_migrations_offline() -> None:
-    context.configure(url=_url(), target_metadata=target_metadata, literal_binds=True)
+    context.configure(url=_url(), target_metadata=target_metadata, literal_binds=True, include_name=include_name)
     with context.begin_transaction():
         context.run_migrations()
 

@@ -1,4 +1,4 @@
-"""Command line: `python -m app migrate | serve | token | openapi`."""
+"""Command line: `python -m app migrate | serve | worker | token | openapi`."""
 
 from __future__ import annotations
 
@@ -49,6 +49,31 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_worker(args: argparse.Namespace) -> int:
+    import asyncio
+    import signal
+
+    from app import worker
+    from app.logging import configure_logging
+    from app.settings import Settings
+
+    settings = Settings()
+    configure_logging(settings.log_level, json_output=settings.log_json)
+    if not settings.database_url:
+        # One embedded server for this process: the worker's asyncpg engine and its psycopg queue share its URL.
+        settings = settings.model_copy(update={"database_url": _database_url()})
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        await worker.run(settings, stop=stop, concurrency=args.concurrency, name=args.name)
+
+    asyncio.run(main())
+    return 0
+
+
 def cmd_token(args: argparse.Namespace) -> int:
     from app.api.auth import issue_token
     from app.settings import Settings
@@ -84,6 +109,16 @@ def _uuid(value: str) -> str:
         return str(uuid.UUID(value))
     except ValueError:
         raise argparse.ArgumentTypeError(f"{value!r} is not a UUID") from None
+
+
+def _positive(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a positive integer")
+    return number
 
 
 def _check_token_ids(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
@@ -124,6 +159,13 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--port", type=int)
     serve.add_argument("--workers", type=int, default=1)
     serve.set_defaults(func=cmd_serve)
+
+    work = sub.add_parser("worker", help="deliver webhooks: dispatch the event feed and run the delivery queue")
+    work.add_argument(
+        "--concurrency", type=_positive, help="deliveries in flight at once (default TIC_WORKER_CONCURRENCY)"
+    )
+    work.add_argument("--name", help="worker name in logs and in the queue's worker table")
+    work.set_defaults(func=cmd_worker)
 
     token = sub.add_parser("token", help="print a development token signed with TIC_AUTH_SECRET")
     token.add_argument(

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import SecretStr, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_SECRET = "dev-secret-change-me-0123456789abcdef"
@@ -35,6 +35,17 @@ class Settings(BaseSettings):
     log_json: bool = True
     host: str = "127.0.0.1"
     port: int = 8000
+    # Webhook deliveries and the worker that makes them (`python -m app worker`).
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0)
+    webhook_max_attempts: int = Field(default=12, ge=1)
+    # A failed attempt n waits base * 2**(n-1) seconds, at most webhook_retry_max_seconds (5 s, 10 s, ... 1 h).
+    webhook_retry_base_seconds: float = Field(default=5.0, ge=0)
+    webhook_retry_max_seconds: float = Field(default=3600.0, ge=0)
+    # How often a worker looks for feed events no delivery has been made for yet.
+    webhook_dispatch_interval_seconds: float = Field(default=1.0, gt=0)
+    worker_concurrency: int = Field(default=10, ge=1)
+    # The longest a worker waits before polling for jobs (it is also woken by NOTIFY on new jobs; retries are polled).
+    worker_poll_seconds: float = Field(default=1.0, gt=0)
 
     @model_validator(mode="after")
     def _refuse_unsafe_defaults(self) -> Settings:

@@ -442,3 +442,64 @@ __all__ = [
     "SiteVisitRecord",
     "TransitionRecord",
 ]
+
+
+# --- webhooks (issue 7): subscriptions to the feed and their delivery log ------------------------------------------
+
+WEBHOOK_DELIVERY_STATUSES = ("pending", "succeeded", "failed", "cancelled")
+
+
+class WebhookRecord(VersionedMixin, Base):
+    """A province subscription to the event feed. `cursor_seq` is the last feed seq dispatched; the dispatcher moves
+    it with a plain UPDATE (no version bump), so a client's ETag changes only when the client changes something."""
+
+    __tablename__ = "webhooks"
+    __mapper_args__ = {"version_id_col": VersionedMixin.version, "eager_defaults": True}  # noqa: RUF012
+
+    id: Mapped[uuid.UUID] = _pk()
+    url: Mapped[str] = mapped_column(String(2000), nullable=False)
+    # Empty means every event type.
+    event_types: Mapped[list[str]] = mapped_column(JSONB, nullable=False, default=list)
+    # Kept in clear because signing needs it; it never leaves the service after the creating response.
+    secret: Mapped[str] = mapped_column(String(200), nullable=False)
+    active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    created_by: Mapped[str] = mapped_column(String(200), nullable=False)
+    cursor_seq: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    created_at: Mapped[datetime] = _created()
+    updated_at: Mapped[datetime] = _updated()
+
+    __table_args__ = (
+        CheckConstraint("cursor_seq >= 0", name="cursor_seq"),
+        Index("ix_webhooks_created_at_id", "created_at", "id"),
+    )
+
+
+class WebhookDeliveryRecord(Base):
+    """One feed event for one webhook. The unique (webhook_id, event_seq) makes a second delivery row impossible,
+    however many dispatchers run."""
+
+    __tablename__ = "webhook_deliveries"
+
+    id: Mapped[uuid.UUID] = _pk()
+    webhook_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("webhooks.id"), nullable=False)
+    event_seq: Mapped[int] = mapped_column(ForeignKey("events.seq"), nullable=False)
+    event_type: Mapped[str] = mapped_column(String(64), nullable=False)
+    subject_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    last_status_code: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(String(300))
+    last_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # clock_timestamp(), not now(): rows inserted by one dispatch keep their seq order in the (created_at, id) log.
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.clock_timestamp(), nullable=False
+    )
+
+    __table_args__ = (
+        UniqueConstraint("webhook_id", "event_seq"),
+        CheckConstraint(_in("status", WEBHOOK_DELIVERY_STATUSES), name="status"),
+        CheckConstraint("attempts >= 0", name="attempts"),
+        Index("ix_webhook_deliveries_webhook_id_created_at_id", "webhook_id", "created_at", "id"),
+    )

