@@ -75,12 +75,12 @@ async def _application_guards(
                     {"missing_sections": missing},
                 )
             )
-        if action == "submit":
-            verdict = await applications.judge(session, record, clock.today())
-            for check in verdict.failing:
-                blockers.append(
-                    Blocker("eligibility-rule-failed", check.message_zh, check.message_en, {"rule": check.rule})
-                )
+        # Resubmission is judged again too (the lead may have changed the facts while revising).
+        verdict = await applications.judge(session, record, clock.today())
+        for check in verdict.failing:
+            blockers.append(
+                Blocker("eligibility-rule-failed", check.message_zh, check.message_en, {"rule": check.rule})
+            )
     elif action == "open_review":
         try:
             await review.guard_open(session, record)

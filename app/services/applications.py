@@ -333,6 +333,11 @@ async def _guard_submit(session: AsyncSession, record: ApplicationRecord, clock:
                 "The call is not open for submissions today.",
                 {"call_id": str(record.call_id), "today": today.isoformat()},
             )
+    return await _guard_plan_and_eligibility(session, record, today)
+
+
+async def _guard_plan_and_eligibility(session: AsyncSession, record: ApplicationRecord, today: date) -> dict[str, Any]:
+    """Seven non-empty plan sections and no failing rule; the verdict to record."""
     missing = missing_plan_sections(record.plan)
     if missing:
         raise RuleViolation(
@@ -368,14 +373,11 @@ async def act(
         record.submitted_at = clock.now()
         data["eligible"] = True
     elif action == "resubmit":
-        missing = missing_plan_sections(record.plan)
-        if missing:
-            raise RuleViolation(
-                "plan-incomplete",
-                "建设方案七个部分均须填写",
-                "All seven plan sections are required.",
-                {"missing_sections": missing},
-            )
+        # While revising the lead may edit facts, participants, field and mode, which the recorded verdict judged.
+        # The revised application is judged again (its call's window no longer matters) and the new verdict kept,
+        # so an application made ineligible during revision can be neither resubmitted nor approved.
+        record.eligibility = await _guard_plan_and_eligibility(session, record, clock.today())
+        data["eligible"] = True
     elif action in ("open_review", "conclude_review", "approve"):
         from app.services import review  # review builds on this module; import here to keep the cycle one-way
 

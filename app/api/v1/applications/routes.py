@@ -31,6 +31,7 @@ from app.api.v1.applications.schemas import (
     application_read,
 )
 from app.api.v1.common import ActionRead, FieldCode, FormationMode, action_reads
+from app.domain.errors import InvalidTransition
 from app.domain.principal import Principal
 from app.services import actions
 from app.services import applications as service
@@ -44,6 +45,15 @@ def get_clock(request: Request) -> Clock:
 
 
 ClockDep = Annotated[Clock, Depends(get_clock)]
+
+
+async def _allowed_now(
+    session: AsyncSession, principal: Principal, application_id: uuid.UUID, clock: Clock
+) -> list[str]:
+    """A refusal answers the same allowed_actions as a GET would (guards included), not only the table's."""
+    return await actions.application_allowed(
+        session, principal, await service.load(session, principal, application_id), clock
+    )
 
 
 async def _read(session: AsyncSession, principal: Principal, record: Any, clock: Clock) -> ApplicationRead:
@@ -144,7 +154,11 @@ async def update_application(
                 "validation-failed",
                 extra={"errors": [{"loc": ["body", name], "msg": "may not be null", "type": "null_not_allowed"}]},
             )
-    record = await service.update_application(session, principal, application_id, changes, expected_version)
+    try:
+        record = await service.update_application(session, principal, application_id, changes, expected_version)
+    except InvalidTransition as exc:
+        exc.allowed = await _allowed_now(session, principal, application_id, clock)
+        raise
     return versioned(await _read(session, principal, record, clock), record.version)
 
 
@@ -202,7 +216,8 @@ ACTIONS = {
     "open_review": "Open the expert review (province): needs a valid panel. recommended → under_review.",
     "conclude_review": "Conclude the review (province): needs every panel member's score. → reviewed.",
     "request_revision": "Ask for a revised plan (province), with a `reason`: reviewed → revising.",
-    "resubmit": "Resubmit the revised plan (lead): revising → reviewed.",
+    "resubmit": "Resubmit the revised plan (lead): revising → reviewed. Needs all seven plan sections and no "
+    "failing eligibility rule; the new verdict replaces the recorded one.",
     "approve": "Approve construction (province), with `decision_date` and `document_no`: needs a passing review; "
     "creates the center and answers with `center_id`.",
 }
@@ -218,17 +233,21 @@ def _action_route(action: str, description: str) -> None:
         body: Annotated[ApplicationActionBody | None, Body()] = None,
     ) -> JSONResponse:
         payload = body or ApplicationActionBody()
-        record = await service.act(
-            session,
-            principal,
-            application_id,
-            action,
-            service.ActionInput(
-                reason=payload.reason, decision_date=payload.decision_date, document_no=payload.document_no
-            ),
-            clock=clock,
-            expected_version=expected_version,
-        )
+        try:
+            record = await service.act(
+                session,
+                principal,
+                application_id,
+                action,
+                service.ActionInput(
+                    reason=payload.reason, decision_date=payload.decision_date, document_no=payload.document_no
+                ),
+                clock=clock,
+                expected_version=expected_version,
+            )
+        except InvalidTransition as exc:
+            exc.allowed = await _allowed_now(session, principal, application_id, clock)
+            raise
         return versioned(await _read(session, principal, record, clock), record.version)
 
     router.add_api_route(
