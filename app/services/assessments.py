@@ -377,7 +377,5 @@ async def funding_summary(
     session: AsyncSession, principal: Principal, year: int | None
 ) -> list[tuple[str, str, Decimal, int]]:
     reach = center_reach(principal)
-    center_ids = None
-    if not reach.everything:
-        center_ids = [c.id for c in await centers_repo.all_in_reach(session, reach)]
-    return await repo.funding_summary(session, year=year, center_ids=center_ids)
+    within = None if reach.everything else centers_repo.ids_in_reach(reach)
+    return await repo.funding_summary(session, year=year, within=within)

@@ -79,3 +79,8 @@ async def record_event(
 
 async def history(session: AsyncSession, subject_type: str, subject_id: uuid.UUID) -> list[TransitionRecord]:
     return await repo.history(session, subject_type, subject_id)
+
+
+async def write_pending_events(session: AsyncSession) -> None:
+    """Chain and write this transaction's queued events now rather than at COMMIT."""
+    await repo.write_pending(session)

@@ -26,7 +26,7 @@ from app.db.repositories import webhooks as repo
 from app.domain import webhooks as rules
 from app.domain.events import canonical_json
 from app.domain.principal import Principal
-from app.services.audit import record_event
+from app.services.audit import record_event, write_pending_events
 from app.services.errors import NotFound, VersionMismatch
 
 # The worker registers its delivery task under these names; dispatch enqueues jobs by them.
@@ -96,7 +96,9 @@ async def create_webhook(session: AsyncSession, principal: Principal, data: Mapp
         subject_id=webhook_id,
         data={"url_origin": _origin(data["url"]), "event_types": event_types},
     )
-    # This transaction holds the feed's lock, so the head is the event just written: the webhook starts after it.
+    # Write the creation event now (this transaction then holds the feed's lock), so the head is that event and the
+    # webhook starts after it.
+    await write_pending_events(session)
     head = await repo.feed_head(session)
     record = await repo.add(
         session,

@@ -308,3 +308,39 @@ async def test_exports_have_chinese_headers_in_csv_with_bom_and_in_xlsx(
     assert next(csv.reader(io.StringIO(applications.content.decode("utf-8-sig"))))[:2] == ["申报编号", "拟建中心名称"]
     expert = await client.get("/api/v1/exports/centers", headers=auth("expert", expert_id=lead["id"]))
     assert expert.status_code == 404
+
+
+async def test_center_statistics_group_by_field_region_status_and_grade(client: httpx.AsyncClient, auth: Any) -> None:
+    province = auth("province")
+    department = await create_org(client, province, kind="department")
+    for region, field in (("郑州市", "green_food"), ("洛阳市", "green_food"), ("郑州市", "biomedicine")):
+        lead = await create_org(client, province, kind="enterprise", region=region, supervisor_id=department["id"])
+        response = await client.post(
+            "/api/v1/centers/import",
+            headers=province,
+            json={
+                "name": f"{region}{field}",
+                "field": field,
+                "lead_org_id": lead["id"],
+                "status": "under_construction",
+                "approved_on": "2024-06-01",
+                "document_no": "豫科〔2024〕1号",
+                "construction_starts_on": "2024-07-01",
+            },
+        )
+        assert response.status_code == 201, response.text
+    expected = {
+        "field": {"green_food": 2, "biomedicine": 1},
+        "region": {"郑州市": 2, "洛阳市": 1},
+        "status": {"under_construction": 3},
+        "grade": {None: 3},
+    }
+    for group_by, counts in expected.items():
+        stats = (await client.get("/api/v1/stats/centers", params={"group_by": group_by}, headers=province)).json()
+        assert {i["key"]: i["count"] for i in stats["items"]} == counts, group_by
+    supervisor = (
+        await client.get(
+            "/api/v1/stats/centers", params={"group_by": "region"}, headers=auth("supervisor", org_id=department["id"])
+        )
+    ).json()
+    assert supervisor["total"] == 3

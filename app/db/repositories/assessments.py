@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Collection
 from decimal import Decimal
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import AssessmentCycleRecord, AssessmentEntryRecord, CenterRecord, FundingRecord
@@ -109,9 +109,9 @@ async def funding_of(session: AsyncSession, center_id: uuid.UUID, page: PageRequ
 
 
 async def funding_summary(
-    session: AsyncSession, *, year: int | None, center_ids: Collection[uuid.UUID] | None
+    session: AsyncSession, *, year: int | None, within: Select[tuple[uuid.UUID]] | None
 ) -> list[tuple[str, str, Decimal, int]]:
-    """(kind, field, total 万元, count) rows."""
+    """(kind, field, total 万元, count) rows, for the centers `within` selects (all when None)."""
     query = (
         select(FundingRecord.kind, CenterRecord.field, func.sum(FundingRecord.amount_wan), func.count())
         .join(CenterRecord, CenterRecord.id == FundingRecord.center_id)
@@ -120,8 +120,8 @@ async def funding_summary(
     )
     if year is not None:
         query = query.where(FundingRecord.year == year)
-    if center_ids is not None:
-        query = query.where(FundingRecord.center_id.in_(list(center_ids)))
+    if within is not None:
+        query = query.where(FundingRecord.center_id.in_(within.scalar_subquery()))
     return [
         (kind, field, Decimal(total), int(count)) for kind, field, total, count in (await session.execute(query)).all()
     ]

@@ -18,6 +18,7 @@ from app.db.models import (
 )
 from app.db.paging import PageRequest, PageResult
 from app.db.repositories.common import keyset_page
+from app.domain.deadlines import CenterTimeline
 
 
 @dataclass(frozen=True)
@@ -99,6 +100,64 @@ async def all_in_reach(
     if center_id is not None:
         query = query.where(CenterRecord.id == center_id)
     return list((await session.execute(query.order_by(CenterRecord.code))).scalars())
+
+
+async def timelines_in_reach(
+    session: AsyncSession, reach: Reach, *, center_id: uuid.UUID | None = None
+) -> list[CenterTimeline]:
+    """Only the dated columns the deadline rules need, as domain timelines (no full rows, no per-center parameters)."""
+    columns = (
+        CenterRecord.id,
+        CenterRecord.status,
+        CenterRecord.approved_on,
+        CenterRecord.construction_starts_on,
+        CenterRecord.construction_ends_on,
+        CenterRecord.recognized_on,
+        CenterRecord.rectifying_kind,
+        CenterRecord.rectification_due_on,
+        CenterRecord.last_assessed_on,
+        CenterRecord.revoked_on,
+        CenterRecord.exited_on,
+    )
+    query = _query(reach).with_only_columns(*columns)
+    if center_id is not None:
+        query = query.where(CenterRecord.id == center_id)
+    return [
+        CenterTimeline(
+            center_id=str(row.id),
+            status=row.status,
+            approved_on=row.approved_on,
+            construction_starts_on=row.construction_starts_on,
+            construction_ends_on=row.construction_ends_on,
+            recognized_on=row.recognized_on,
+            rectifying_kind=row.rectifying_kind,
+            rectification_due_on=row.rectification_due_on,
+            last_assessed_on=row.last_assessed_on,
+            ended_on=row.revoked_on if row.status == "revoked" else row.exited_on,
+        )
+        for row in (await session.execute(query.order_by(CenterRecord.code))).all()
+    ]
+
+
+async def report_years_in_reach(
+    session: AsyncSession, reach: Reach, statuses: tuple[str, ...], *, center_id: uuid.UUID | None = None
+) -> dict[str, set[int]]:
+    """{center id: period years whose report is in one of `statuses`}, joined to the reach in SQL."""
+    centers = _query(reach).with_only_columns(CenterRecord.id)
+    if center_id is not None:
+        centers = centers.where(CenterRecord.id == center_id)
+    query = select(AnnualReportRecord.center_id, AnnualReportRecord.period_year).where(
+        AnnualReportRecord.center_id.in_(centers.scalar_subquery()), AnnualReportRecord.status.in_(statuses)
+    )
+    out: dict[str, set[int]] = {}
+    for report_center, year in (await session.execute(query)).all():
+        out.setdefault(str(report_center), set()).add(year)
+    return out
+
+
+def ids_in_reach(reach: Reach) -> Select[tuple[uuid.UUID]]:
+    """The reachable center ids as a subquery, for filters that would otherwise send one parameter per center."""
+    return _query(reach).with_only_columns(CenterRecord.id)
 
 
 # --- annual reports ---------------------------------------------------------------------------------------------

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, and_, or_
+from sqlalchemy import Select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.paging import PageRequest, PageResult
@@ -19,7 +19,8 @@ async def keyset_page(session: AsyncSession, query: Select[Any], model: Any, pag
         query = query.where((changed if changed is not None else model.created_at) >= page.updated_since)
     if page.after is not None:
         created, ident = page.after
-        query = query.where(or_(model.created_at > created, and_(model.created_at == created, model.id > ident)))
+        # A row comparison, so PostgreSQL seeks the (created_at, id) index instead of filtering every earlier row.
+        query = query.where(tuple_(model.created_at, model.id) > tuple_(created, ident))
     rows = list((await session.execute(query.order_by(model.created_at, model.id).limit(page.limit + 1))).scalars())
     has_more = len(rows) > page.limit
     rows = rows[: page.limit]

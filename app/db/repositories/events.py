@@ -8,8 +8,9 @@ from collections.abc import AsyncIterator, Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import event, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from app.db.models import EventRecord, TransitionRecord
 from app.domain.events import GENESIS_HASH, Event
@@ -33,6 +34,9 @@ def to_domain(record: EventRecord) -> Event:
     )
 
 
+PENDING = "tic_pending_events"
+
+
 async def append(
     session: AsyncSession,
     *,
@@ -43,42 +47,77 @@ async def append(
     actor_role: str,
     data: Mapping[str, Any],
     effective_on: date | None = None,
-) -> EventRecord:
-    await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": FEED_LOCK_KEY})
-    last = (
-        await session.execute(select(EventRecord.seq, EventRecord.hash).order_by(EventRecord.seq.desc()).limit(1))
-    ).first()
+) -> None:
+    """Queue an event for this transaction. It is chained and written by `_write_pending` just before COMMIT, so
+    the feed lock is held only for the insert and the commit, never while the request builds its response."""
+    session.sync_session.info.setdefault(PENDING, []).append(
+        {
+            "type": type,
+            "subject_type": subject_type,
+            "subject_id": subject_id,
+            "actor_sub": actor_sub,
+            "actor_role": actor_role,
+            "data": dict(data),
+            "effective_on": effective_on,
+            "occurred_at": datetime.now(UTC),
+        }
+    )
+
+
+@event.listens_for(Session, "before_commit")
+def _write_pending(session: Session) -> None:
+    """Chain and insert the queued events: seq is gap-free and follows commit order because every writer takes the
+    same transaction-scoped advisory lock here, right before its COMMIT."""
+    pending = session.info.pop(PENDING, None)
+    if not pending:
+        return
+    session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": FEED_LOCK_KEY})
+    last = session.execute(select(EventRecord.seq, EventRecord.hash).order_by(EventRecord.seq.desc()).limit(1)).first()
     seq, prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS_HASH)
-    event = Event(
-        seq=seq,
-        id=str(uuid.uuid4()),
-        type=type,
-        subject_type=subject_type,
-        subject_id=str(subject_id),
-        actor_sub=actor_sub,
-        actor_role=actor_role,
-        occurred_at=datetime.now(UTC),
-        effective_on=effective_on,
-        data=dict(data),
-        prev_hash=prev_hash,
-    )
-    record = EventRecord(
-        seq=seq,
-        id=uuid.UUID(event.id),
-        type=type,
-        subject_type=subject_type,
-        subject_id=subject_id,
-        actor_sub=actor_sub,
-        actor_role=actor_role,
-        occurred_at=event.occurred_at,
-        effective_on=effective_on,
-        data=event.body()["data"],
-        prev_hash=prev_hash,
-        hash=event.compute_hash(),
-    )
-    session.add(record)
-    await session.flush()
-    return record
+    for item in pending:
+        chained = Event(
+            seq=seq,
+            id=str(uuid.uuid4()),
+            type=item["type"],
+            subject_type=item["subject_type"],
+            subject_id=str(item["subject_id"]),
+            actor_sub=item["actor_sub"],
+            actor_role=item["actor_role"],
+            occurred_at=item["occurred_at"],
+            effective_on=item["effective_on"],
+            data=item["data"],
+            prev_hash=prev_hash,
+        )
+        digest = chained.compute_hash()
+        session.add(
+            EventRecord(
+                seq=seq,
+                id=uuid.UUID(chained.id),
+                type=chained.type,
+                subject_type=chained.subject_type,
+                subject_id=item["subject_id"],
+                actor_sub=chained.actor_sub,
+                actor_role=chained.actor_role,
+                occurred_at=chained.occurred_at,
+                effective_on=chained.effective_on,
+                data=chained.body()["data"],
+                prev_hash=prev_hash,
+                hash=digest,
+            )
+        )
+        seq, prev_hash = seq + 1, digest
+    session.flush()
+
+
+async def write_pending(session: AsyncSession) -> None:
+    """Write the queued events now (taking the feed lock until COMMIT), for a use case that needs their seq."""
+    await session.run_sync(_write_pending)
+
+
+@event.listens_for(Session, "after_rollback")
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_pending(session: Session, *args: Any) -> None:
+    session.info.pop(PENDING, None)
 
 
 async def add_transition(session: AsyncSession, record: TransitionRecord) -> None:

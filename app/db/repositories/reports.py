@@ -27,7 +27,14 @@ APPLICATION_GROUPS = {
 
 async def count_centers(session: AsyncSession, reach: centers_repo.Reach, group_by: str) -> list[tuple[Any, int]]:
     key = CENTER_GROUPS[group_by]
-    query = centers_repo._query(reach).with_only_columns(key, func.count()).group_by(key).order_by(key)
+    # with_only_columns keeps only the grouped columns in FROM; name the centers table so the join has its left side.
+    query = (
+        centers_repo._query(reach)
+        .with_only_columns(key, func.count())
+        .select_from(CenterRecord)
+        .group_by(key)
+        .order_by(key)
+    )
     if group_by == "region":
         query = query.join(OrganizationRecord, OrganizationRecord.id == CenterRecord.lead_org_id)
     return [(value, int(count)) for value, count in (await session.execute(query)).all()]

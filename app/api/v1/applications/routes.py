@@ -40,7 +40,7 @@ from app.services.clock import Clock
 router = APIRouter(prefix="/applications", tags=["applications"])
 
 
-def get_clock(request: Request) -> Clock:
+async def get_clock(request: Request) -> Clock:
     return Clock(request.app.state.settings.tz)
 
 
