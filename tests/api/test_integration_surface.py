@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -46,7 +47,7 @@ async def test_the_feed_of_a_lifecycle_has_every_transition_in_order_and_no_expe
     world, approved, panel = await full_review(client, auth)
     events = await feed(client, auth("observer"))
     assert [e["seq"] for e in events] == list(range(1, len(events) + 1))
-    for previous, event in zip(events, events[1:], strict=False):
+    for previous, event in itertools.pairwise(events):
         assert event["prev_hash"] == previous["hash"]
     mine = [e for e in events if e["subject_id"] == approved["id"]]
     assert [e["data"].get("action") for e in mine if "action" in e["data"]] == [
