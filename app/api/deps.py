@@ -6,16 +6,17 @@ import base64
 import binascii
 import hashlib
 import json
+import re
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Depends, Header, Query, Request, Response
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
-from pydantic import AwareDatetime, BaseModel
+from pydantic import AwareDatetime, BaseModel, BeforeValidator
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.api.problems import ProblemError, unauthenticated
@@ -64,6 +65,30 @@ def require_roles(*roles: str) -> Any:
 ProvinceDep = Annotated[Principal, require_roles("province")]
 
 
+# --- dates, written as the contract says -------------------------------------------------------------------------
+
+_RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?([Zz]|[+-]\d{2}:?\d{2})$")
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _spelled(pattern: re.Pattern[str], example: str) -> Callable[[object], object]:
+    # Pydantic would also read 0, 0.0 or "1700000000" as a Unix time; api.md says dates are text, so only text passes
+    # (or a date object built in code).
+    def check(value: object) -> object:
+        if isinstance(value, date):
+            return value
+        if not isinstance(value, str) or not pattern.match(value):
+            raise ValueError(f"must be written like {example}")
+        return value
+
+    return check
+
+
+# For request bodies and query strings; responses keep plain `date` / `datetime`.
+Rfc3339 = Annotated[AwareDatetime, BeforeValidator(_spelled(_RFC3339, "2026-01-31T08:00:00Z"))]
+IsoDate = Annotated[date, BeforeValidator(_spelled(_ISO_DATE, "2026-01-31"))]
+
+
 # --- pagination --------------------------------------------------------------------------------------------------
 
 
@@ -98,7 +123,7 @@ async def page_request(
     limit: Annotated[int, Query(ge=1, le=200, description="Page size, 1–200.")] = 50,
     cursor: Annotated[str | None, Query(description="Opaque cursor from `next_cursor`.")] = None,
     updated_since: Annotated[
-        AwareDatetime | None,
+        Rfc3339 | None,
         Query(description="Incremental sync: only records changed at or after this RFC 3339 instant."),
     ] = None,
 ) -> PageRequest:
@@ -133,8 +158,13 @@ async def if_match(
         text = text[2:]
     text = text.strip('"')
     if not text.isdigit():
-        raise ProblemError("version-mismatch", detail="If-Match must be an ETag this service issued.")
+        # An ETag this service never issued matches no version: 412, but only once the request is otherwise
+        # answerable (RFC 9110 §13.2.1) — a 404 or a 422 for the body comes first, as without the header.
+        return UNMATCHABLE_VERSION
     return int(text)
+
+
+UNMATCHABLE_VERSION = -1  # versions start at 1
 
 
 IfMatchDep = Annotated[int | None, Depends(if_match)]

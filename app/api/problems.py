@@ -309,7 +309,9 @@ def _version(exc: VersionMismatch, zh: bool) -> tuple[str, dict[str, Any], str |
 
 
 def _reused(exc: IdempotencyKeyReused, zh: bool) -> tuple[str, dict[str, Any], str | None]:
-    return "idempotency-key-reused", {}, None
+    # Every 422 carries `errors` (api.md), so clients read one shape whichever 422 they get.
+    error = {"loc": ["header", "Idempotency-Key"], "msg": "used with a different request", "type": "key_reused"}
+    return "idempotency-key-reused", {"errors": [error]}, None
 
 
 def _invalid_input(exc: InvalidInput | InvalidReference, zh: bool) -> tuple[str, dict[str, Any], str | None]:
@@ -327,6 +329,19 @@ def _stale(exc: StaleDataError, zh: bool) -> tuple[str, dict[str, Any], str | No
 
 def _integrity(exc: IntegrityError, zh: bool) -> tuple[str, dict[str, Any], str | None]:
     return "conflict", {}, None
+
+
+def _is_data_exception(exc: BaseException) -> bool:
+    """PostgreSQL's data exceptions (SQLSTATE class 22): a NUL character in text or JSON, a number out of range.
+    JSON Schema allows such values, so they reach the database; they are the request's fault, not the server's."""
+    return isinstance(exc, DBAPIError) and (_sqlstate(exc) or "").startswith("22")
+
+
+UNSTORABLE = {
+    "loc": ["body"],
+    "msg": "a value the database cannot store, such as a NUL character",
+    "type": "unstorable",
+}
 
 
 TABLE: dict[type[Exception], Mapper] = {
@@ -349,10 +364,22 @@ TABLE: dict[type[Exception], Mapper] = {
 UNAVAILABLE: tuple[type[Exception], ...] = (OperationalError, InterfaceError, ConnectionError, OSError, TimeoutError)
 
 
+# SQLSTATEs that say the database cannot serve now, whatever the request: connection exceptions (08), insufficient
+# resources (53), operator intervention (57P: shut down, restarting, database dropped), database does not exist.
+UNAVAILABLE_SQLSTATES = ("08", "53", "57P", "3D000")
+
+
+def _sqlstate(exc: BaseException) -> str | None:
+    sqlstate = getattr(getattr(exc, "orig", None), "sqlstate", None)
+    return sqlstate if isinstance(sqlstate, str) else None
+
+
 def _is_unavailable(exc: BaseException) -> bool:
     if isinstance(exc, UNAVAILABLE):
         return True
-    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+    if isinstance(exc, DBAPIError) and (
+        exc.connection_invalidated or (_sqlstate(exc) or "").startswith(UNAVAILABLE_SQLSTATES)
+    ):
         return True
     name = type(exc).__name__
     return name in {
@@ -377,6 +404,8 @@ def mapped_problem(request: Request | None, exc: BaseException) -> JSONResponse 
         if mapper is not None:
             code, extra, detail = mapper(exc, zh)
             return problem_response(request, code, extra=extra, detail=detail)
+    if _is_data_exception(exc):
+        return problem_response(request, "validation-failed", extra={"errors": [UNSTORABLE]})
     if _is_unavailable(exc):
         return problem_response(request, "database-unavailable", headers={"Retry-After": "5"})
     return None

@@ -21,35 +21,60 @@ async def recognized_centers(client: httpx.AsyncClient, auth: Any, n: int) -> tu
     department = await create_org(client, province, kind="department")
     centers = []
     for i in range(n):
-        lead = await create_org(client, province, kind="enterprise", is_leading_enterprise=True,
-                                supervisor_id=department["id"])
-        response = await client.post("/api/v1/centers/import", headers=province, json={
-            "name": f"中心{i:02d}", "field": "equipment_manufacturing", "lead_org_id": lead["id"],
-            "status": "recognized", "approved_on": "2019-06-01", "document_no": f"豫科〔2019〕{i + 1}号",
-            "construction_starts_on": "2019-07-01", "construction_ends_on": "2022-06-30",
-            "recognized_on": "2023-06-01"})
+        lead = await create_org(
+            client, province, kind="enterprise", is_leading_enterprise=True, supervisor_id=department["id"]
+        )
+        response = await client.post(
+            "/api/v1/centers/import",
+            headers=province,
+            json={
+                "name": f"中心{i:02d}",
+                "field": "equipment_manufacturing",
+                "lead_org_id": lead["id"],
+                "status": "recognized",
+                "approved_on": "2019-06-01",
+                "document_no": f"豫科〔2019〕{i + 1}号",
+                "construction_starts_on": "2019-07-01",
+                "construction_ends_on": "2022-06-30",
+                "recognized_on": "2023-06-01",
+            },
+        )
         assert response.status_code == 201, response.text
         centers.append({**response.json(), "applicant": auth("applicant", org_id=lead["id"])})
     return {"province": province, "department": department}, centers
 
 
 async def open_cycle(client: httpx.AsyncClient, province: dict[str, str], **extra: Any) -> dict[str, Any]:
-    response = await client.post("/api/v1/assessment-cycles", headers=province,
-                                 json={"year": 2026, "period_start_year": 2023, "period_end_year": 2025, **extra})
+    response = await client.post(
+        "/api/v1/assessment-cycles",
+        headers=province,
+        json={"year": 2026, "period_start_year": 2023, "period_end_year": 2025, **extra},
+    )
     assert response.status_code == 201, response.text
     return dict(response.json())
 
 
-async def record(client: httpx.AsyncClient, headers: dict[str, str], cycle_id: str, center_id: str, score: int,
-                 expected: int = 200, **extra: Any) -> httpx.Response:
-    response = await client.put(f"/api/v1/assessment-cycles/{cycle_id}/results/{center_id}", headers=headers,
-                                json={"score": str(score), "indicators": indicators(score), **extra})
+async def record(
+    client: httpx.AsyncClient,
+    headers: dict[str, str],
+    cycle_id: str,
+    center_id: str,
+    score: int,
+    expected: int = 200,
+    **extra: Any,
+) -> httpx.Response:
+    response = await client.put(
+        f"/api/v1/assessment-cycles/{cycle_id}/results/{center_id}",
+        headers=headers,
+        json={"score": str(score), "indicators": indicators(score), **extra},
+    )
     assert response.status_code == expected, response.text
     return response
 
 
 async def test_ten_centers_are_graded_capped_and_their_consequences_applied(
-    client: httpx.AsyncClient, auth: Any,
+    client: httpx.AsyncClient,
+    auth: Any,
 ) -> None:
     w, centers = await recognized_centers(client, auth, 10)
     cycle = await open_cycle(client, w["province"], max_excellent_ratio="0.2")
@@ -57,13 +82,24 @@ async def test_ten_centers_are_graded_capped_and_their_consequences_applied(
     scores = (95, 93, 91, 85, 82, 75, 70, 65, 59, 40)
     for center, score in zip(centers, scores, strict=True):
         await record(client, w["province"], cycle["id"], center["id"], score)
-    response = await client.post(f"/api/v1/assessment-cycles/{cycle['id']}/finalize", headers=w["province"],
-                                 json={"decided_on": "2026-03-31"})
+    response = await client.post(
+        f"/api/v1/assessment-cycles/{cycle['id']}/finalize", headers=w["province"], json={"decided_on": "2026-03-31"}
+    )
     assert response.status_code == 200, response.text
     grades = {r["center_id"]: r["grade"] for r in response.json()["results"]}
     by_score = {score: grades[c["id"]] for c, score in zip(centers, scores, strict=True)}
-    assert by_score == {95: "excellent", 93: "excellent", 91: "good", 85: "good", 82: "good", 75: "good",
-                        70: "good", 65: "qualified", 59: "unqualified", 40: "unqualified"}
+    assert by_score == {
+        95: "excellent",
+        93: "excellent",
+        91: "good",
+        85: "good",
+        82: "good",
+        75: "good",
+        70: "good",
+        65: "qualified",
+        59: "unqualified",
+        40: "unqualified",
+    }
     for center, score in zip(centers, scores, strict=True):
         shown = (await client.get(f"/api/v1/centers/{center['id']}", headers=w["province"])).json()
         assert shown["grade"] == by_score[score]
@@ -71,11 +107,15 @@ async def test_ten_centers_are_graded_capped_and_their_consequences_applied(
         assert shown["grade_history"][-1]["grade"] == by_score[score]
         if score < 60:
             assert (shown["status"], shown["rectifying_kind"], shown["rectification_due_on"]) == (
-                "rectifying", "assessment", "2027-03-31")
+                "rectifying",
+                "assessment",
+                "2027-03-31",
+            )
         else:
             assert shown["status"] == "recognized"
-    candidates = (await client.get(f"/api/v1/assessment-cycles/{cycle['id']}/national-candidates",
-                                   headers=w["province"])).json()
+    candidates = (
+        await client.get(f"/api/v1/assessment-cycles/{cycle['id']}/national-candidates", headers=w["province"])
+    ).json()
     assert [(c["rank"], c["score"]) for c in candidates] == [(1, "95.00"), (2, "93.00")]
     # stable support only for excellent or good
     funding = {"kind": "stable_support", "amount_wan": "500.00", "year": 2026, "decision_ref": "豫科〔2026〕8号"}
@@ -98,8 +138,9 @@ async def test_finalize_waits_for_every_result_and_happens_once(client: httpx.As
     assert early.status_code == 409
     assert early.json()["rule"] == "results-missing"
     await record(client, w["province"], cycle["id"], centers[1]["id"], 75)
-    assert (await client.post(f"/api/v1/assessment-cycles/{cycle['id']}/finalize",
-                              headers=w["province"])).status_code == 200
+    assert (
+        await client.post(f"/api/v1/assessment-cycles/{cycle['id']}/finalize", headers=w["province"])
+    ).status_code == 200
     again = await client.post(f"/api/v1/assessment-cycles/{cycle['id']}/finalize", headers=w["province"])
     assert again.status_code == 409
     assert again.json()["code"] == "invalid-transition"
@@ -108,13 +149,17 @@ async def test_finalize_waits_for_every_result_and_happens_once(client: httpx.As
 
 
 async def test_an_absent_center_is_revoked_and_no_rd_investment_is_unqualified(
-    client: httpx.AsyncClient, auth: Any,
+    client: httpx.AsyncClient,
+    auth: Any,
 ) -> None:
     w, centers = await recognized_centers(client, auth, 2)
     cycle = await open_cycle(client, w["province"])
     await record(client, w["province"], cycle["id"], centers[0]["id"], 95, rd_investment_reported=False)
-    response = await client.post(f"/api/v1/assessment-cycles/{cycle['id']}/finalize", headers=w["province"],
-                                 json={"absent_center_ids": [centers[1]["id"]], "decided_on": "2026-03-31"})
+    response = await client.post(
+        f"/api/v1/assessment-cycles/{cycle['id']}/finalize",
+        headers=w["province"],
+        json={"absent_center_ids": [centers[1]["id"]], "decided_on": "2026-03-31"},
+    )
     assert response.status_code == 200, response.text
     results = {r["center_id"]: r for r in response.json()["results"]}
     assert results[centers[0]["id"]]["grade"] == "unqualified"
@@ -124,19 +169,26 @@ async def test_an_absent_center_is_revoked_and_no_rd_investment_is_unqualified(
 
 
 async def test_unqualified_again_while_rectifying_revokes_and_a_review_can_restore(
-    client: httpx.AsyncClient, auth: Any,
+    client: httpx.AsyncClient,
+    auth: Any,
 ) -> None:
     w, centers = await recognized_centers(client, auth, 2)
     first = await open_cycle(client, w["province"])
     for center in centers:
         await record(client, w["province"], first["id"], center["id"], 50)
     await client.post(f"/api/v1/assessment-cycles/{first['id']}/finalize", headers=w["province"])
-    restored = await client.post(f"/api/v1/centers/{centers[0]['id']}/record_rectification_review",
-                                 headers=w["province"], json={"result": "passed", "decided_on": "2027-01-15"})
+    restored = await client.post(
+        f"/api/v1/centers/{centers[0]['id']}/record_rectification_review",
+        headers=w["province"],
+        json={"result": "passed", "decided_on": "2027-01-15"},
+    )
     assert restored.status_code == 200, restored.text
     assert restored.json()["status"] == "recognized"
-    second = await client.post("/api/v1/assessment-cycles", headers=w["province"],
-                               json={"year": 2029, "period_start_year": 2026, "period_end_year": 2028})
+    second = await client.post(
+        "/api/v1/assessment-cycles",
+        headers=w["province"],
+        json={"year": 2029, "period_start_year": 2026, "period_end_year": 2028},
+    )
     assert centers[1]["id"] in second.json()["center_ids"]
     await record(client, w["province"], second.json()["id"], centers[1]["id"], 55)
     if centers[0]["id"] in second.json()["center_ids"]:
@@ -147,7 +199,8 @@ async def test_unqualified_again_while_rectifying_revokes_and_a_review_can_resto
 
 
 async def test_results_are_bounded_and_must_match_the_weighted_indicators(
-    client: httpx.AsyncClient, auth: Any,
+    client: httpx.AsyncClient,
+    auth: Any,
 ) -> None:
     w, centers = await recognized_centers(client, auth, 1)
     cycle = await open_cycle(client, w["province"])
@@ -159,18 +212,28 @@ async def test_results_are_bounded_and_must_match_the_weighted_indicators(
     mismatch = await client.put(path, headers=w["province"], json={"score": "80", "indicators": indicators(70)})
     assert mismatch.status_code == 422
     assert mismatch.json()["errors"][0]["type"] == "score_mismatch"
-    weighted = {"rd_investment": "100", "st_results": "50", "talent_team": "0", "research_projects": "0",
-                "industry_academia_cooperation": "0"}
-    assert (await client.put(path, headers=w["province"], json={"score": "55", "indicators": weighted})
-            ).status_code == 200
+    weighted = {
+        "rd_investment": "100",
+        "st_results": "50",
+        "talent_team": "0",
+        "research_projects": "0",
+        "industry_academia_cooperation": "0",
+    }
+    assert (
+        await client.put(path, headers=w["province"], json={"score": "55", "indicators": weighted})
+    ).status_code == 200
 
 
 async def test_a_cycle_spans_three_years_and_a_center_is_in_one_open_cycle(
-    client: httpx.AsyncClient, auth: Any,
+    client: httpx.AsyncClient,
+    auth: Any,
 ) -> None:
     w, centers = await recognized_centers(client, auth, 1)
-    wrong = await client.post("/api/v1/assessment-cycles", headers=w["province"],
-                              json={"year": 2026, "period_start_year": 2023, "period_end_year": 2026})
+    wrong = await client.post(
+        "/api/v1/assessment-cycles",
+        headers=w["province"],
+        json={"year": 2026, "period_start_year": 2023, "period_end_year": 2026},
+    )
     assert wrong.status_code == 422
     first = await open_cycle(client, w["province"])
     second = await open_cycle(client, w["province"])
@@ -179,7 +242,8 @@ async def test_a_cycle_spans_three_years_and_a_center_is_in_one_open_cycle(
 
 
 async def test_only_the_entrusted_agency_reaches_a_cycle_and_records_its_results(
-    client: httpx.AsyncClient, auth: Any,
+    client: httpx.AsyncClient,
+    auth: Any,
 ) -> None:
     w, centers = await recognized_centers(client, auth, 1)
     agency = await create_org(client, w["province"], kind="agency")
@@ -197,7 +261,8 @@ async def test_only_the_entrusted_agency_reaches_a_cycle_and_records_its_results
 
 
 async def test_construction_funding_only_during_construction_and_amounts_are_positive(
-    client: httpx.AsyncClient, auth: Any,
+    client: httpx.AsyncClient,
+    auth: Any,
 ) -> None:
     w, centers = await recognized_centers(client, auth, 1)
     path = f"/api/v1/centers/{centers[0]['id']}/funding"
@@ -206,8 +271,9 @@ async def test_construction_funding_only_during_construction_and_amounts_are_pos
     assert refused.status_code == 409
     assert refused.json()["rule"] == "not-under-construction"
     for amount in ("0", "-5", 12.5):
-        response = await client.post(path, headers=w["province"], json={**body, "kind": "post_subsidy",
-                                                                        "amount_wan": amount})
+        response = await client.post(
+            path, headers=w["province"], json={**body, "kind": "post_subsidy", "amount_wan": amount}
+        )
         assert response.status_code == 422, amount
     ok = await client.post(path, headers=w["province"], json={**body, "kind": "post_subsidy"})
     assert ok.status_code == 201

@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from app.api.deps import IsoDate
 from app.api.v1.common import Score, Strict, Timestamps, Wan
 
 Indicator = Annotated[Decimal, Field(ge=0, le=100, max_digits=5, decimal_places=2)]
@@ -100,7 +101,7 @@ class FinalizeBody(Strict):
     absent_center_ids: Annotated[list[uuid.UUID], Field(max_length=10_000)] = Field(
         default_factory=list, description="Centers that did not take part without cause: they are revoked."
     )
-    decided_on: date | None = None
+    decided_on: IsoDate | None = None
 
 
 class FinalizedRead(BaseModel):

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 from pydantic import ConfigDict, Field, ValidationInfo, WithJsonSchema, field_validator
 
+from app.api.deps import IsoDate
 from app.api.v1.common import FieldCode, ReadModel, Strict, Timestamps
 from app.domain.reference import FIELDS, codes
 from app.domain.rulesets import DEFAULT_RULE_SET, RULE_SETS
@@ -37,8 +38,8 @@ class CallCreate(Strict):
     fields: Annotated[list[FieldCode], Field(description="Fields open in this call; empty means every field.")] = Field(
         default_factory=lambda: list(codes(FIELDS))
     )
-    opens_on: date
-    closes_on: date
+    opens_on: IsoDate
+    closes_on: IsoDate
     rule_set: RuleSetName = DEFAULT_RULE_SET
 
     @field_validator("closes_on")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import asdict
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Request
@@ -15,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.api.deps import (
     IdempotencyDep,
     IfMatchDep,
+    IsoDate,
     Page,
     PageDep,
     PrincipalDep,
@@ -512,7 +512,7 @@ for _action, _description in CHANGE_ACTIONS.items():
 async def list_obligations(
     session: SessionDep,
     principal: PrincipalDep,
-    as_of: Annotated[date, Query(description="The date to judge, YYYY-MM-DD (Asia/Shanghai calendar).")],
+    as_of: Annotated[IsoDate, Query(description="The date to judge, YYYY-MM-DD (Asia/Shanghai calendar).")],
     center_id: Annotated[uuid.UUID | None, Query()] = None,
     kind: Annotated[str | None, Query(pattern="^(annual_report|acceptance|assessment|rectification)$")] = None,
     overdue: Annotated[bool | None, Query()] = None,

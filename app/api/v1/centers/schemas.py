@@ -9,7 +9,9 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic.json_schema import SkipJsonSchema
 
+from app.api.deps import IsoDate
 from app.api.v1.common import FieldCode, ReadModel, RevocationReason, ShortText, Strict, Timestamps, Wan
 from app.domain.rulesets import DEFAULT_RULE_SET, RULE_SETS
 
@@ -30,8 +32,10 @@ class Governance(Strict):
 
 
 class CenterUpdate(Strict):
-    legal_entity: LegalEntity | None = None
-    governance: Governance | None = None
+    """Send only what changes; `legal_entity` and `governance` may not be null (422), the agency may be cleared."""
+
+    legal_entity: LegalEntity | SkipJsonSchema[None] = None
+    governance: Governance | SkipJsonSchema[None] = None
     acceptance_agency_org_id: uuid.UUID | None = Field(
         default=None, description="The third-party agency entrusted with the acceptance (province only)."
     )
@@ -69,8 +73,8 @@ class TaskBook(Strict):
 
     targets: Annotated[list[Target], Field(min_length=1, max_length=200)]
     funding_plan: FundingPlan
-    starts_on: date
-    ends_on: date | None = Field(default=None, description="Defaults to 3 years after starts_on, less one day.")
+    starts_on: IsoDate
+    ends_on: IsoDate | None = Field(default=None, description="Defaults to 3 years after starts_on, less one day.")
 
 
 class CenterRead(Timestamps):
@@ -124,7 +128,7 @@ class CenterActionBody(Strict):
     `request_exit` reason; `exit` decided_on."""
 
     reason: Annotated[str, Field(min_length=1, max_length=2000)] | None = None
-    decided_on: date | None = None
+    decided_on: IsoDate | None = None
     months: Annotated[int, Field(ge=1, le=12)] | None = None
     result: Literal["passed", "failed"] | None = None
     by_org_id: uuid.UUID | None = None
@@ -158,11 +162,11 @@ class CenterImport(Strict):
     lead_org_id: uuid.UUID
     participants: Annotated[list[dict[str, Any]], Field(max_length=50)] = Field(default_factory=list)
     status: Literal["under_construction", "recognized"]
-    approved_on: date
+    approved_on: IsoDate
     document_no: Annotated[str, Field(min_length=1, max_length=100)]
-    construction_starts_on: date
-    construction_ends_on: date | None = None
-    recognized_on: date | None = None
+    construction_starts_on: IsoDate
+    construction_ends_on: IsoDate | None = None
+    recognized_on: IsoDate | None = None
     recognition_no: Annotated[str, Field(min_length=1, max_length=64)] | None = None
     task_book: TaskBook | None = None
     rule_set: str = DEFAULT_RULE_SET
@@ -195,9 +199,11 @@ class AnnualReportCreate(Strict):
 
 
 class AnnualReportUpdate(Strict):
-    summary: Annotated[str, Field(min_length=1, max_length=50_000)] | None = None
-    kpi_actuals: dict[str, Annotated[Decimal, Field(max_digits=16, decimal_places=4)]] | None = None
-    plan_next_year: Annotated[str, Field(min_length=1, max_length=50_000)] | None = None
+    """Send only what changes; none of the fields may be null (422)."""
+
+    summary: Annotated[str, Field(min_length=1, max_length=50_000)] | SkipJsonSchema[None] = None
+    kpi_actuals: dict[str, Annotated[Decimal, Field(max_digits=16, decimal_places=4)]] | SkipJsonSchema[None] = None
+    plan_next_year: Annotated[str, Field(min_length=1, max_length=50_000)] | SkipJsonSchema[None] = None
 
 
 class AnnualReportRead(Timestamps):

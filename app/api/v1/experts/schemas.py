@@ -6,6 +6,7 @@ import uuid
 from typing import Annotated
 
 from pydantic import ConfigDict, Field
+from pydantic.json_schema import SkipJsonSchema
 
 from app.api.v1.common import ExpertCategory, FieldCode, ShortText, Strict, Timestamps
 
@@ -34,11 +35,13 @@ class ExpertCreate(Strict):
 
 
 class ExpertUpdate(Strict):
-    name: ShortText | None = None
-    category: ExpertCategory | None = None
-    fields: Annotated[list[FieldCode], Field(max_length=9)] | None = None
+    """Send only what changes; only `affiliation_org_id` may be cleared with null."""
+
+    name: ShortText | SkipJsonSchema[None] = None
+    category: ExpertCategory | SkipJsonSchema[None] = None
+    fields: Annotated[list[FieldCode], Field(max_length=9)] | SkipJsonSchema[None] = None
     affiliation_org_id: uuid.UUID | None = None
-    declared_conflict_org_ids: Annotated[list[uuid.UUID], Field(max_length=100)] | None = None
+    declared_conflict_org_ids: Annotated[list[uuid.UUID], Field(max_length=100)] | SkipJsonSchema[None] = None
 
 
 class ExpertRead(Timestamps):

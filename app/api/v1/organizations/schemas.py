@@ -8,7 +8,9 @@ from datetime import date
 from typing import Annotated, Any
 
 from pydantic import ConfigDict, Field
+from pydantic.json_schema import SkipJsonSchema
 
+from app.api.deps import IsoDate
 from app.api.v1.common import OrgKind, ShortText, Strict, Timestamps, ZoneCode
 
 CreditCode = Annotated[
@@ -43,18 +45,21 @@ class OrganizationCreate(Strict):
     supervisor_id: uuid.UUID | None = None
     is_leading_enterprise: bool = False
     zones: Annotated[list[ZoneCode], Field(max_length=10)] = Field(default_factory=list)
-    registered_on: date | None = None
+    registered_on: IsoDate | None = None
 
 
 class OrganizationUpdate(Strict):
-    name: ShortText | None = None
-    credit_code: CreditCode | None = None
-    kind: OrgKind | None = None
+    """Send only what changes. `region`, `supervisor_id` and `registered_on` may be cleared with null; the other
+    fields may not (the schema leaves null out of them, and the API answers 422)."""
+
+    name: ShortText | SkipJsonSchema[None] = None
+    credit_code: CreditCode | SkipJsonSchema[None] = None
+    kind: OrgKind | SkipJsonSchema[None] = None
     region: Annotated[str, Field(max_length=100)] | None = None
     supervisor_id: uuid.UUID | None = None
-    is_leading_enterprise: bool | None = None
-    zones: Annotated[list[ZoneCode], Field(max_length=10)] | None = None
-    registered_on: date | None = None
+    is_leading_enterprise: bool | SkipJsonSchema[None] = None
+    zones: Annotated[list[ZoneCode], Field(max_length=10)] | SkipJsonSchema[None] = None
+    registered_on: IsoDate | None = None
 
 
 class OrganizationRead(Timestamps):

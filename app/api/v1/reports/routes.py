@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Sequence
+from contextlib import aclosing
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
@@ -68,27 +69,41 @@ def _cell(value: Any) -> Any:
     return "" if value is None else value
 
 
-async def _csv(header: Sequence[str], rows: AsyncIterator[list[Any]]) -> AsyncIterator[bytes]:
+async def _csv(header: Sequence[str], rows: AsyncGenerator[list[Any]]) -> AsyncIterator[bytes]:
     # A BOM first, so spreadsheet programs open UTF-8 Chinese text correctly.
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(header)
     yield ("\ufeff" + buffer.getvalue()).encode("utf-8")
-    async for row in rows:
-        buffer.seek(0)
-        buffer.truncate()
-        writer.writerow([_cell(v) for v in row])
-        yield buffer.getvalue().encode("utf-8")
+    async with aclosing(rows):  # ends the export's transaction now, also when the client goes away mid-stream
+        async for row in rows:
+            buffer.seek(0)
+            buffer.truncate()
+            writer.writerow([_cell(v) for v in row])
+            yield buffer.getvalue().encode("utf-8")
 
 
-async def _xlsx(header: Sequence[str], rows: AsyncIterator[list[Any]], title: str) -> AsyncIterator[bytes]:
+async def _xlsx(header: Sequence[str], rows: AsyncGenerator[list[Any]], title: str) -> AsyncIterator[bytes]:
     from openpyxl import Workbook  # a well-kept writer; write_only keeps memory flat
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, WriteOnlyCell
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title)
+
+    def xlsx_cell(value: Any) -> Any:
+        value = _cell(value)
+        if not isinstance(value, str):
+            return value
+        # A name may hold control characters that XLSX cannot (openpyxl would fail mid-stream), and text stays text:
+        # a name starting with "=" is not a formula.
+        cell = WriteOnlyCell(sheet, value=ILLEGAL_CHARACTERS_RE.sub("", value))
+        cell.data_type = "s"
+        return cell
+
     sheet.append(list(header))
-    async for row in rows:
-        sheet.append([_cell(v) for v in row])
+    async with aclosing(rows):  # ends the export's transaction now, also when a row cannot be written
+        async for row in rows:
+            sheet.append([xlsx_cell(v) for v in row])
     out = io.BytesIO()
     workbook.save(out)
     yield out.getvalue()
@@ -104,7 +119,7 @@ def _export(
 ) -> StreamingResponse:
     service.check_exporter(principal)
 
-    async def streamed() -> AsyncIterator[list[Any]]:
+    async def streamed() -> AsyncGenerator[list[Any]]:
         # The export reads in its own transaction, for as long as the client downloads, 500 rows at a time.
         async with request.app.state.sessionmaker() as session, session.begin():
             async for row in rows(session, principal):
