@@ -788,3 +788,22 @@ async def test_submission_keeps_the_judging_date(
     verdict = (await client.get(f"{APPS}/{application['id']}/eligibility", headers=world.province)).json()
     assert verdict["judged_on"] == "2026-03-15"
     assert verdict["recorded"] is True
+
+
+async def test_dates_are_iso_text_and_patch_fields_are_not_nullable(client: httpx.AsyncClient, auth: Any) -> None:
+    world = await make_world(client, auth)
+    application = await draft(client, world)
+    base = f"/api/v1/applications/{application['id']}"
+    numeric = await client.post(
+        f"{base}/approve", json={"decision_date": 0, "document_no": "豫科〔2026〕1号"}, headers=world.province
+    )
+    assert numeric.status_code == 422
+    assert numeric.json()["errors"][0]["loc"] == ["body", "decision_date"]
+    visit = await client.post(
+        f"{base}/site-visits", json={"visited_on": 86400, "members": ["甲"], "findings": "好"}, headers=world.province
+    )
+    assert visit.status_code == 422
+    assert visit.json()["errors"][0]["loc"] == ["body", "visited_on"]
+    nulled = await client.patch(base, json={"proposed_name": None}, headers=world.applicant)
+    assert nulled.status_code == 422
+    assert nulled.json()["errors"][0]["loc"] == ["body", "proposed_name"]

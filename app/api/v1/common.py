@@ -105,3 +105,9 @@ def action_reads(views: Any) -> list[ActionRead]:
         ActionRead(action=v.action, allowed=v.allowed, blocked_by=[BlockerRead(**b.as_dict()) for b in v.blocked_by])
         for v in views
     ]
+
+
+def omitted() -> Any:
+    """Default of a PATCH field that may be left out but not set to null: the schema documents only the real type,
+    an explicit null fails validation at the field's own loc, and `exclude_unset` tells what was sent."""
+    return Field(default=None)

@@ -148,12 +148,6 @@ async def update_application(
 ) -> JSONResponse:
     """Edit a draft, returned or revising application (its lead; the province for a fast-track one)."""
     changes = body.model_dump(mode="json", exclude_unset=True)
-    for name, value in changes.items():
-        if value is None:
-            raise ProblemError(
-                "validation-failed",
-                extra={"errors": [{"loc": ["body", name], "msg": "may not be null", "type": "null_not_allowed"}]},
-            )
     try:
         record = await service.update_application(session, principal, application_id, changes, expected_version)
     except InvalidTransition as exc:

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from app.api.deps import IsoDate
 from app.api.v1.common import (
     FieldCode,
     FormationMode,
@@ -21,6 +22,7 @@ from app.api.v1.common import (
     Timestamps,
     Wan,
     ZoneCode,
+    omitted,
 )
 
 Count = Annotated[int, Field(ge=0, le=10_000_000)]
@@ -135,14 +137,14 @@ class ApplicationCreate(Strict):
 
 
 class ApplicationUpdate(Strict):
-    proposed_name: ShortText | None = None
-    field: FieldCode | None = None
-    formation_mode: FormationMode | None = None
-    participants: Annotated[list[Participant], Field(max_length=50)] | None = None
-    zones: Annotated[list[ZoneCode], Field(max_length=10)] | None = None
-    plan: Plan | None = None
-    facts: Facts | None = None
-    fast_track_basis: Annotated[str, Field(min_length=1, max_length=2000)] | None = None
+    proposed_name: ShortText = omitted()
+    field: FieldCode = omitted()
+    formation_mode: FormationMode = omitted()
+    participants: Annotated[list[Participant], Field(max_length=50)] = omitted()
+    zones: Annotated[list[ZoneCode], Field(max_length=10)] = omitted()
+    plan: Plan = omitted()
+    facts: Facts = omitted()
+    fast_track_basis: Annotated[str, Field(min_length=1, max_length=2000)] = omitted()
 
 
 class ApplicationRead(Timestamps):
@@ -175,7 +177,7 @@ class ApplicationActionBody(Strict):
     `decision_date` and `document_no` by approve."""
 
     reason: Annotated[str, Field(min_length=1, max_length=2000)] | None = None
-    decision_date: date | None = None
+    decision_date: IsoDate | None = None
     document_no: Annotated[str, Field(min_length=1, max_length=100, examples=["豫科〔2021〕116号"])] | None = None
 
 

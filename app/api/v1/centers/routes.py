@@ -24,7 +24,7 @@ from app.api.deps import (
     paginate,
     versioned,
 )
-from app.api.problems import ProblemError, responses
+from app.api.problems import responses
 from app.api.v1.applications.routes import ClockDep
 from app.api.v1.applications.schemas import TransitionRead
 from app.api.v1.centers.schemas import (
@@ -122,12 +122,6 @@ async def update_center(
     """Legal entity (人、财、物相对独立 → 独立法人) and governance, by the province or the lead, with `If-Match`;
     the entrusted acceptance agency, by the province."""
     changes = body.model_dump(mode="json", exclude_unset=True)
-    for name in ("legal_entity", "governance"):
-        if name in changes and changes[name] is None:
-            raise ProblemError(
-                "validation-failed",
-                extra={"errors": [{"loc": ["body", name], "msg": "may not be null", "type": "null_not_allowed"}]},
-            )
     record = await service.update_center(session, principal, center_id, changes, expected_version)
     return versioned(await _center(session, principal, record, clock), record.version)
 
@@ -335,12 +329,6 @@ async def update_annual_report(
 ) -> JSONResponse:
     """Edit a draft or returned report (lead)."""
     changes = body.model_dump(mode="json", exclude_unset=True)
-    for name, value in changes.items():
-        if value is None:
-            raise ProblemError(
-                "validation-failed",
-                extra={"errors": [{"loc": ["body", name], "msg": "may not be null", "type": "null_not_allowed"}]},
-            )
     record = await annual_reports.update_report(session, principal, center_id, report_id, changes, expected_version)
     return versioned(_report(record, principal), record.version)
 

@@ -9,10 +9,9 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
-from pydantic.json_schema import SkipJsonSchema
 
 from app.api.deps import IsoDate
-from app.api.v1.common import FieldCode, ReadModel, RevocationReason, ShortText, Strict, Timestamps, Wan
+from app.api.v1.common import FieldCode, ReadModel, RevocationReason, ShortText, Strict, Timestamps, Wan, omitted
 from app.domain.rulesets import DEFAULT_RULE_SET, RULE_SETS
 
 Name = Annotated[str, Field(min_length=1, max_length=100)]
@@ -34,8 +33,8 @@ class Governance(Strict):
 class CenterUpdate(Strict):
     """Send only what changes; `legal_entity` and `governance` may not be null (422), the agency may be cleared."""
 
-    legal_entity: LegalEntity | SkipJsonSchema[None] = None
-    governance: Governance | SkipJsonSchema[None] = None
+    legal_entity: LegalEntity = omitted()
+    governance: Governance = omitted()
     acceptance_agency_org_id: uuid.UUID | None = Field(
         default=None, description="The third-party agency entrusted with the acceptance (province only)."
     )
@@ -201,9 +200,9 @@ class AnnualReportCreate(Strict):
 class AnnualReportUpdate(Strict):
     """Send only what changes; none of the fields may be null (422)."""
 
-    summary: Annotated[str, Field(min_length=1, max_length=50_000)] | SkipJsonSchema[None] = None
-    kpi_actuals: dict[str, Annotated[Decimal, Field(max_digits=16, decimal_places=4)]] | SkipJsonSchema[None] = None
-    plan_next_year: Annotated[str, Field(min_length=1, max_length=50_000)] | SkipJsonSchema[None] = None
+    summary: Annotated[str, Field(min_length=1, max_length=50_000)] = omitted()
+    kpi_actuals: dict[str, Annotated[Decimal, Field(max_digits=16, decimal_places=4)]] = omitted()
+    plan_next_year: Annotated[str, Field(min_length=1, max_length=50_000)] = omitted()
 
 
 class AnnualReportRead(Timestamps):

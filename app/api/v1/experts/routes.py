@@ -19,7 +19,7 @@ from app.api.deps import (
     paginate,
     versioned,
 )
-from app.api.problems import ProblemError, responses
+from app.api.problems import responses
 from app.api.v1.common import ExpertCategory, FieldCode
 from app.api.v1.experts.schemas import ExpertCreate, ExpertRead, ExpertUpdate
 from app.services import organizations as service
@@ -78,11 +78,5 @@ async def update_expert(
 ) -> JSONResponse:
     """Change an expert (province), with `If-Match`."""
     changes = body.model_dump(exclude_unset=True)
-    for name in {"name", "category", "fields", "declared_conflict_org_ids"} & changes.keys():
-        if changes[name] is None:
-            raise ProblemError(
-                "validation-failed",
-                extra={"errors": [{"loc": ["body", name], "msg": "may not be null", "type": "null_not_allowed"}]},
-            )
     record = await service.update_expert(session, expert_id, changes, expected_version)
     return versioned(ExpertRead.model_validate(record), record.version)

@@ -6,9 +6,8 @@ import uuid
 from typing import Annotated
 
 from pydantic import ConfigDict, Field
-from pydantic.json_schema import SkipJsonSchema
 
-from app.api.v1.common import ExpertCategory, FieldCode, ShortText, Strict, Timestamps
+from app.api.v1.common import ExpertCategory, FieldCode, ShortText, Strict, Timestamps, omitted
 
 
 class ExpertCreate(Strict):
@@ -37,11 +36,11 @@ class ExpertCreate(Strict):
 class ExpertUpdate(Strict):
     """Send only what changes; only `affiliation_org_id` may be cleared with null."""
 
-    name: ShortText | SkipJsonSchema[None] = None
-    category: ExpertCategory | SkipJsonSchema[None] = None
-    fields: Annotated[list[FieldCode], Field(max_length=9)] | SkipJsonSchema[None] = None
+    name: ShortText = omitted()
+    category: ExpertCategory = omitted()
+    fields: Annotated[list[FieldCode], Field(max_length=9)] = omitted()
     affiliation_org_id: uuid.UUID | None = None
-    declared_conflict_org_ids: Annotated[list[uuid.UUID], Field(max_length=100)] | SkipJsonSchema[None] = None
+    declared_conflict_org_ids: Annotated[list[uuid.UUID], Field(max_length=100)] = omitted()
 
 
 class ExpertRead(Timestamps):

@@ -20,14 +20,12 @@ from app.api.deps import (
     paginate,
     versioned,
 )
-from app.api.problems import ProblemError, responses
+from app.api.problems import responses
 from app.api.v1.common import OrgKind
 from app.api.v1.organizations.schemas import OrganizationCreate, OrganizationRead, OrganizationUpdate
 from app.services import organizations as service
 
 router = APIRouter(prefix="/organizations", tags=["organizations"])
-
-NON_NULLABLE = {"name", "credit_code", "kind", "is_leading_enterprise", "zones"}
 
 
 @router.post(
@@ -90,11 +88,5 @@ async def update_organization(
 ) -> JSONResponse:
     """Change an organization (province); send `If-Match` with the ETag you read."""
     changes = body.model_dump(exclude_unset=True)
-    for name in NON_NULLABLE & changes.keys():
-        if changes[name] is None:
-            raise ProblemError(
-                "validation-failed",
-                extra={"errors": [{"loc": ["body", name], "msg": "may not be null", "type": "null_not_allowed"}]},
-            )
     record = await service.update_organization(session, principal, org_id, changes, expected_version)
     return versioned(OrganizationRead.model_validate(record), record.version)

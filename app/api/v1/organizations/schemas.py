@@ -8,10 +8,9 @@ from datetime import date
 from typing import Annotated, Any
 
 from pydantic import ConfigDict, Field
-from pydantic.json_schema import SkipJsonSchema
 
 from app.api.deps import IsoDate
-from app.api.v1.common import OrgKind, ShortText, Strict, Timestamps, ZoneCode
+from app.api.v1.common import OrgKind, ShortText, Strict, Timestamps, ZoneCode, omitted
 
 CreditCode = Annotated[
     str,
@@ -52,13 +51,13 @@ class OrganizationUpdate(Strict):
     """Send only what changes. `region`, `supervisor_id` and `registered_on` may be cleared with null; the other
     fields may not (the schema leaves null out of them, and the API answers 422)."""
 
-    name: ShortText | SkipJsonSchema[None] = None
-    credit_code: CreditCode | SkipJsonSchema[None] = None
-    kind: OrgKind | SkipJsonSchema[None] = None
+    name: ShortText = omitted()
+    credit_code: CreditCode = omitted()
+    kind: OrgKind = omitted()
     region: Annotated[str, Field(max_length=100)] | None = None
     supervisor_id: uuid.UUID | None = None
-    is_leading_enterprise: bool | SkipJsonSchema[None] = None
-    zones: Annotated[list[ZoneCode], Field(max_length=10)] | SkipJsonSchema[None] = None
+    is_leading_enterprise: bool = omitted()
+    zones: Annotated[list[ZoneCode], Field(max_length=10)] = omitted()
     registered_on: IsoDate | None = None
 
 

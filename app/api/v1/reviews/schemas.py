@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.api.deps import IsoDate
 from app.api.v1.common import Score, Strict
 
 Criterion = Annotated[Decimal, Field(ge=0, le=100, max_digits=5, decimal_places=2)]
@@ -68,7 +69,7 @@ class ScoreRead(BaseModel):
 
 
 class SiteVisitCreate(Strict):
-    visited_on: date
+    visited_on: IsoDate
     members: Annotated[list[Annotated[str, Field(min_length=1, max_length=100)]], Field(min_length=1, max_length=50)]
     findings: Annotated[str, Field(min_length=1, max_length=20_000)]
 
