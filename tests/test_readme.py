@@ -17,3 +17,21 @@ def test_the_readme_walkthrough_is_the_runnable_script() -> None:
     script = (ROOT / "docs" / "walkthrough.sh").read_text(encoding="utf-8")
     body = script.split("\n", 2)[2].rstrip()
     assert body in (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def test_the_readme_webhook_verification_snippet_accepts_what_the_service_signs() -> None:
+    import time
+
+    from app.domain.webhooks import sign
+
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    snippet = text.split("```python\n", 1)[1].split("```", 1)[0]
+    namespace: dict[str, object] = {}
+    exec(snippet, namespace)  # the README's code, exactly as a reader would paste it
+    verified = namespace["verified"]
+    body = b'{"seq":1}'
+    timestamp = str(int(time.time()))
+    headers = {"X-TIC-Timestamp": timestamp, "X-TIC-Signature": sign("s3cret", timestamp, body)}
+    assert verified("s3cret", headers, body) is True  # type: ignore[operator]
+    assert verified("other", headers, body) is False  # type: ignore[operator]
+    assert verified("s3cret", headers, body + b" ") is False  # type: ignore[operator]

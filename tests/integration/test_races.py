@@ -35,7 +35,7 @@ from tests.conftest import TokenFactory
 pytestmark = pytest.mark.race
 
 APPS = "/api/v1/applications"
-N = 16
+N = 32  # issue 8: 32 concurrent attempts at each contested transition
 
 
 async def fire(client: httpx.AsyncClient, path: str, headers: dict[str, str], body: Any = None) -> list[httpx.Response]:
@@ -55,7 +55,7 @@ async def assert_feed_is_gap_free(engine: AsyncEngine) -> int:
     return len(rows)
 
 
-async def test_exactly_one_of_16_concurrent_recommends_gives_200(
+async def test_exactly_one_of_32_concurrent_recommends_gives_200(
     committed_client: httpx.AsyncClient, auth: TokenFactory, engine: AsyncEngine
 ) -> None:
     client = committed_client
@@ -76,7 +76,7 @@ async def test_exactly_one_of_16_concurrent_recommends_gives_200(
     await assert_feed_is_gap_free(engine)
 
 
-async def test_exactly_one_of_16_concurrent_submissions_gives_200(
+async def test_exactly_one_of_32_concurrent_submissions_gives_200(
     committed_client: httpx.AsyncClient, auth: TokenFactory, engine: AsyncEngine
 ) -> None:
     client = committed_client
@@ -114,7 +114,7 @@ async def test_mixed_concurrent_decisions_on_one_submission_let_exactly_one_win(
     await assert_feed_is_gap_free(engine)
 
 
-async def test_exactly_one_of_16_concurrent_approvals_creates_one_center(
+async def test_exactly_one_of_32_concurrent_approvals_creates_one_center(
     committed_client: httpx.AsyncClient, auth: TokenFactory, engine: AsyncEngine
 ) -> None:
     client = committed_client
@@ -165,3 +165,71 @@ async def test_concurrent_approvals_of_different_applications_take_distinct_code
     centers = (await client.get("/api/v1/centers", headers=world.province)).json()["items"]
     assert sorted(c["code"] for c in centers) == [f"HNTIC-2026-{n:03d}" for n in range(1, len(ids) + 1)]
     await assert_feed_is_gap_free(engine)
+
+
+async def test_exactly_one_of_32_concurrent_task_book_signatures_starts_construction(
+    committed_client: httpx.AsyncClient, auth: TokenFactory, engine: AsyncEngine
+) -> None:
+    client = committed_client
+    world = await make_world(client, auth)
+    application, _ = await reviewed(client, world, auth)
+    center_id = (await act(client, application["id"], "approve", world.province, **APPROVAL))["center_id"]
+    book = {
+        "targets": [{"code": "T1", "name": "专利", "unit": "件", "target_value": "10"}],
+        "funding_plan": {"provincial_wan": "100.00"},
+        "starts_on": "2026-09-01",
+    }
+    assert (
+        await client.put(f"/api/v1/centers/{center_id}/task-book", json=book, headers=world.province)
+    ).status_code == 200
+    before = await assert_feed_is_gap_free(engine)
+
+    responses = await fire(client, f"/api/v1/centers/{center_id}/sign_task_book", world.province)
+
+    assert outcome(responses) == {200: 1, 409: N - 1}, [r.text for r in responses if r.status_code not in (200, 409)]
+    history = (await client.get(f"/api/v1/centers/{center_id}/history", headers=world.province)).json()
+    assert [h["action"] for h in history].count("sign_task_book") == 1
+    assert await assert_feed_is_gap_free(engine) == before + 1
+
+
+async def test_exactly_one_of_32_concurrent_finalizations_grades_the_cycle(
+    committed_client: httpx.AsyncClient, auth: TokenFactory, engine: AsyncEngine
+) -> None:
+    client = committed_client
+    world = await make_world(client, auth)
+    response = await client.post(
+        "/api/v1/centers/import",
+        headers=world.province,
+        json={
+            "name": "已认定中心",
+            "field": "green_food",
+            "lead_org_id": world.lead["id"],
+            "status": "recognized",
+            "approved_on": "2019-06-01",
+            "document_no": "豫科〔2019〕1号",
+            "construction_starts_on": "2019-07-01",
+            "recognized_on": "2023-06-01",
+        },
+    )
+    center_id = response.json()["id"]
+    cycle = (
+        await client.post(
+            "/api/v1/assessment-cycles",
+            headers=world.province,
+            json={"year": 2026, "period_start_year": 2023, "period_end_year": 2025},
+        )
+    ).json()
+    assert cycle["center_ids"] == [center_id]
+    result = await client.put(
+        f"/api/v1/assessment-cycles/{cycle['id']}/results/{center_id}", headers=world.province, json={"score": "50"}
+    )
+    assert result.status_code == 200, result.text
+    before = await assert_feed_is_gap_free(engine)
+
+    responses = await fire(client, f"/api/v1/assessment-cycles/{cycle['id']}/finalize", world.province)
+
+    assert outcome(responses) == {200: 1, 409: N - 1}, [r.text for r in responses if r.status_code not in (200, 409)]
+    center = (await client.get(f"/api/v1/centers/{center_id}", headers=world.province)).json()
+    assert (center["status"], center["grade"], len(center["grade_history"])) == ("rectifying", "unqualified", 1)
+    # The winner moved the center to rectifying and closed the cycle: two events, once.
+    assert await assert_feed_is_gap_free(engine) == before + 2
