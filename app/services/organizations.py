@@ -14,13 +14,9 @@ from app.db.repositories import organizations as repo
 from app.domain.credit_code import normalize_credit_code, validate_credit_code
 from app.domain.errors import InvalidInput, RuleViolation
 from app.domain.principal import Principal
+from app.services import lifecycle
 from app.services.audit import record_event
-from app.services.errors import AlreadyExists, InvalidReference, NotFound, VersionMismatch
-
-
-def check_version(expected: int | None, actual: int) -> None:
-    if expected is not None and expected != actual:
-        raise VersionMismatch(expected=expected, actual=actual)
+from app.services.errors import AlreadyExists, InvalidReference, NotFound
 
 
 def _visible_scope(principal: Principal) -> tuple[set[uuid.UUID] | None, uuid.UUID | None]:
@@ -127,7 +123,7 @@ async def update_organization(
     record = await repo.get(session, org_id, for_update=True)
     if record is None:
         raise NotFound("organization", str(org_id))
-    check_version(expected_version, record.version)
+    lifecycle.check_version(expected_version, record.version)
     values = dict(changes)
     if "credit_code" in values:
         values["credit_code"] = await _check_credit_code(session, values["credit_code"], except_id=record.id)
@@ -205,7 +201,7 @@ async def update_expert(
     record = await repo.get_expert(session, expert_id, for_update=True)
     if record is None:
         raise NotFound("expert", str(expert_id))
-    check_version(expected_version, record.version)
+    lifecycle.check_version(expected_version, record.version)
     await _check_expert_orgs(session, changes)
     for key, value in _expert_values(changes).items():
         setattr(record, key, value)

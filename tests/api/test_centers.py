@@ -765,3 +765,12 @@ async def test_fraud_may_order_the_recovery_of_funds_and_nothing_else_may(client
     assert history[-1]["decision_date"] == "2026-03-01"
     assert history[-1]["data"]["recover_funds"] is True
     assert len(history[-1]["data"]["decision_sha256"]) == 64
+
+
+async def test_a_refused_center_action_lists_what_get_lists(client: httpx.AsyncClient, auth: Any) -> None:
+    w = await orgs(client, auth)
+    center = await import_center(client, w)
+    refused = await center_action(client, center["id"], "sign_task_book", w["applicant"], expected=409)
+    shown = (await client.get(f"/api/v1/centers/{center['id']}", headers=w["applicant"])).json()
+    # request_acceptance passes the table but not its guards (reports, legal entity): neither lists it.
+    assert refused["allowed_actions"] == shown["allowed_actions"] == ["request_exit"]

@@ -43,6 +43,7 @@ from app.api.v1.centers.schemas import (
     center_read,
 )
 from app.api.v1.common import ActionRead, FieldCode, action_reads
+from app.domain.errors import InvalidTransition
 from app.domain.principal import Principal
 from app.services import actions, annual_reports, change_requests, obligations
 from app.services import centers as service
@@ -199,23 +200,30 @@ def _center_action(action: str, description: str) -> None:
         body: Annotated[CenterActionBody | None, Body()] = None,
     ) -> JSONResponse:
         payload = body or CenterActionBody()
-        record = await service.act(
-            session,
-            principal,
-            center_id,
-            action,
-            service.CenterAction(
-                reason=payload.reason,
-                decided_on=payload.decided_on,
-                months=payload.months,
-                result=payload.result,
-                by_org_id=payload.by_org_id,
-                reason_code=payload.reason_code,
-                recover_funds=payload.recover_funds,
-            ),
-            clock=clock,
-            expected_version=expected_version,
-        )
+        try:
+            record = await service.act(
+                session,
+                principal,
+                center_id,
+                action,
+                service.CenterAction(
+                    reason=payload.reason,
+                    decided_on=payload.decided_on,
+                    months=payload.months,
+                    result=payload.result,
+                    by_org_id=payload.by_org_id,
+                    reason_code=payload.reason_code,
+                    recover_funds=payload.recover_funds,
+                ),
+                clock=clock,
+                expected_version=expected_version,
+            )
+        except InvalidTransition as exc:
+            # A refusal lists what a GET would (guards included), not only what the state table permits.
+            exc.allowed = await actions.center_allowed(
+                session, principal, await service.get_center(session, principal, center_id), clock
+            )
+            raise
         return versioned(await _center(session, principal, record, clock), record.version)
 
     router.add_api_route(
