@@ -36,11 +36,14 @@ def acceptance_blockers(
     approved_on: date,
     accepted_report_years: Collection[int],
     legal_entity: Mapping[str, Any],
+    after_failed_acceptance: bool = False,
 ) -> list[Blocker]:
-    """Why acceptance may not be requested yet; empty when it may. [seed] 五（四）; window [practice]."""
+    """Why acceptance may not be requested yet; empty when it may. [seed] 五（四）; window [practice].
+
+    After a failed acceptance the window is the rectification period, so "too early" no longer applies."""
     blockers: list[Blocker] = []
     opens_on, _ = acceptance_window(construction_ends_on)
-    if today < opens_on:
+    if today < opens_on and not after_failed_acceptance:
         blockers.append(
             Blocker(
                 "acceptance-too-early",
@@ -121,3 +124,15 @@ def legal_entity_problems(legal_entity: Mapping[str, Any]) -> list[tuple[str, st
         if not legal_entity.get("credit_code"):
             problems.append(("credit_code", "an independent legal entity has its own credit code"))
     return problems
+
+
+TASK_BOOK_MISSING = Blocker("task-book-missing", "尚未填写建设目标任务书", "No task book has been drafted.")
+
+
+def exit_blockers(action: str, *, exit_requested: bool) -> list[Blocker]:
+    """Exit is two steps [practice]: the lead asks once (request_exit), then the province approves (exit)."""
+    if action == "request_exit" and exit_requested:
+        return [Blocker("exit-already-requested", "已提出退出申请", "An exit has already been requested.")]
+    if action == "exit" and not exit_requested:
+        return [Blocker("exit-not-requested", "牵头单位尚未提出退出申请", "The lead has not asked to exit.")]
+    return []

@@ -143,7 +143,7 @@ async def application_allowed(
 async def _center_guards(session: AsyncSession, record: CenterRecord, action: str, clock: Clock) -> list[Blocker]:
     today = clock.today()
     if action == "sign_task_book" and not record.task_book:
-        return [Blocker("task-book-missing", "尚未填写建设目标任务书", "No task book has been drafted.")]
+        return [center_rules.TASK_BOOK_MISSING]
     if action == "extend":
         return center_rules.extension_blockers(
             today=today,
@@ -162,22 +162,18 @@ async def _center_guards(session: AsyncSession, record: CenterRecord, action: st
             ]
         if record.construction_ends_on is None:
             return [Blocker("construction-not-started", "尚未开始建设", "Construction has not started.")]
-        blockers = center_rules.acceptance_blockers(
+        return center_rules.acceptance_blockers(
             today=today,
             construction_ends_on=record.construction_ends_on,
             approved_on=record.approved_on,
             accepted_report_years=await accepted_report_years(session, record.id),
             legal_entity=record.legal_entity,
+            after_failed_acceptance=record.status == "rectifying",
         )
-        if record.status == "rectifying":
-            blockers = [b for b in blockers if b.code != "acceptance-too-early"]
-        return blockers
     if action == "record_rectification_review" and record.rectifying_kind != "assessment":
         return [Blocker("not-rectifying-after-assessment", "仅适用于考核整改", "Only after an assessment.")]
-    if action == "request_exit" and record.exit_requested_on is not None:
-        return [Blocker("exit-already-requested", "已提出退出申请", "An exit has already been requested.")]
-    if action == "exit" and record.exit_requested_on is None:
-        return [Blocker("exit-not-requested", "牵头单位尚未提出退出申请", "The lead has not asked to exit.")]
+    if action in ("request_exit", "exit"):
+        return center_rules.exit_blockers(action, exit_requested=record.exit_requested_on is not None)
     return []
 
 

@@ -244,6 +244,10 @@ def _require(value: Any, name: str, msg: str) -> None:
         raise InvalidReference(loc=("body", name), msg=msg, type="missing")
 
 
+def _violation(blocker: Blocker) -> RuleViolation:
+    return RuleViolation(blocker.code, blocker.message_zh, blocker.message_en, dict(blocker.data))
+
+
 def _blocked(code: str, blockers: list[Blocker]) -> RuleViolation:
     return RuleViolation(
         code,
@@ -292,7 +296,7 @@ async def act(
 
     if action == "sign_task_book":
         if not record.task_book:
-            raise RuleViolation("task-book-missing", "尚未填写建设目标任务书", "No task book has been drafted.", {})
+            raise _violation(rules.TASK_BOOK_MISSING)
         book = record.task_book
         starts_on = date.fromisoformat(book["starts_on"])
         ends_on = date.fromisoformat(book["ends_on"]) if book.get("ends_on") else default_construction_end(starts_on)
@@ -340,9 +344,8 @@ async def act(
             approved_on=record.approved_on,
             accepted_report_years=await accepted_report_years(session, record.id),
             legal_entity=record.legal_entity,
+            after_failed_acceptance=record.status == "rectifying",
         )
-        if record.status == "rectifying":  # after a failed acceptance the window is the rectification period
-            blockers = [b for b in blockers if b.code != "acceptance-too-early"]
         if blockers:
             raise _blocked("acceptance-conditions-unmet", blockers)
         record.acceptance_requested_on = today
@@ -395,13 +398,13 @@ async def act(
         data = {"reason_code": body.reason_code, "recover_funds": bool(body.recover_funds)}
     elif action == "request_exit":
         _require(body.reason, "reason", "a reason is required")
-        if record.exit_requested_on is not None:
-            raise RuleViolation("exit-already-requested", "已提出退出申请", "An exit has already been requested.", {})
+        for blocker in rules.exit_blockers(action, exit_requested=record.exit_requested_on is not None):
+            raise _violation(blocker)
         record.exit_requested_on = today
     elif action == "exit":
         _require(body.decided_on, "decided_on", "the decision date is required")
-        if record.exit_requested_on is None:
-            raise RuleViolation("exit-not-requested", "牵头单位尚未提出退出申请", "The lead has not asked to exit.", {})
+        for blocker in rules.exit_blockers(action, exit_requested=record.exit_requested_on is not None):
+            raise _violation(blocker)
         record.exited_on = body.decided_on
         record.revocation_reason_code = "voluntary_exit"
     await lifecycle.apply(
