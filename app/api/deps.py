@@ -23,6 +23,7 @@ from app.api.problems import ProblemError, unauthenticated
 from app.db.paging import PageRequest
 from app.domain.principal import Principal
 from app.services import idempotency
+from app.services.clock import Clock
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
@@ -49,6 +50,22 @@ async def get_principal(request: Request) -> Principal:
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+async def get_clock(request: Request) -> Clock:
+    """The programme's clock: calendar dates in the configured time zone (Asia/Shanghai)."""
+    return Clock(request.app.state.settings.tz)
+
+
+ClockDep = Annotated[Clock, Depends(get_clock)]
+
+
+async def get_current_rule_set(request: Request) -> str:
+    """The rule set new fast-track applications and assessment cycles are judged by (a setting)."""
+    return str(request.app.state.settings.current_rule_set)
+
+
+CurrentRuleSetDep = Annotated[str, Depends(get_current_rule_set)]
 
 
 def require_roles(*roles: str) -> Any:

@@ -18,7 +18,14 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, Operation
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.domain.errors import ConflictOfInterest, Ineligible, InvalidInput, InvalidTransition, RuleViolation
+from app.domain.errors import (
+    ActionBlocked,
+    ConflictOfInterest,
+    Ineligible,
+    InvalidInput,
+    InvalidTransition,
+    RuleViolation,
+)
 from app.services.errors import (
     AlreadyExists,
     IdempotencyKeyReused,
@@ -272,6 +279,35 @@ def _invalid_transition(exc: InvalidTransition, zh: bool) -> tuple[str, dict[str
     )
 
 
+def _blocked(exc: ActionBlocked, zh: bool) -> tuple[str, dict[str, Any], str | None]:
+    """A refused lifecycle action. Whatever the code, `blocked_by` is exactly what `GET …/actions` lists for the action
+    and `allowed_actions` what the caller may do instead; the code says which kind of refusal it is (api.md)."""
+    blockers = [dict(b) for b in exc.blockers]
+    common: dict[str, Any] = {
+        "current_status": exc.current,
+        "action": exc.action,
+        "allowed_actions": list(exc.allowed),
+        "blocked_by": blockers,
+    }
+    detail = "；".join(b["message_zh"] for b in blockers) if zh else " ".join(b["message_en"] for b in blockers)
+    if exc.table:
+        return "invalid-transition", common, detail
+    codes = {b["code"] for b in blockers}
+    if codes == {"eligibility-rule-failed"}:
+        checks = [{k: v for k, v in b.items() if k != "code"} for b in blockers]
+        return "ineligible", {**common, "checks": checks}, detail
+    if "conflict-of-interest" in codes:
+        first = next(b for b in blockers if b["code"] == "conflict-of-interest")
+        extra = {key: first.get(key) for key in ("expert_id", "org_id", "cause")}
+        return "conflict-of-interest", {**common, **extra}, detail
+    first_data = {k: v for k, v in blockers[0].items() if k not in ("code", "message_zh", "message_en")}
+    return (
+        "rule-violation",
+        {**first_data, **common, "rule": blockers[0]["code"], "failed_conditions": blockers},
+        detail,
+    )
+
+
 def _ineligible(exc: Ineligible, zh: bool) -> tuple[str, dict[str, Any], str | None]:
     rules = ", ".join(str(check.get("rule")) for check in exc.checks)
     detail = f"不满足的建设条件：{rules}" if zh else f"Failing eligibility rules: {rules}."
@@ -345,6 +381,7 @@ UNSTORABLE = {
 
 
 TABLE: dict[type[Exception], Mapper] = {
+    ActionBlocked: _blocked,
     InvalidTransition: _invalid_transition,
     Ineligible: _ineligible,
     ConflictOfInterest: _conflict,

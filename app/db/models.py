@@ -27,6 +27,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.base import Base
 from app.domain import lifecycles, reference
+from app.domain.centers import CHANGE_KINDS
 from app.domain.rulesets import RULE_SETS
 
 
@@ -131,6 +132,11 @@ class ApplicationRecord(VersionedMixin, Base):
     review_concluded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     aggregate_score: Mapped[Decimal | None] = mapped_column(Numeric(6, 2))
     review_passed: Mapped[bool | None] = mapped_column(Boolean)
+    # Review rounds: a failed or revised application may be reviewed once more (issue 11 §3.8).
+    review_round: Mapped[int] = mapped_column(Integer, nullable=False, default=1, server_default="1")
+    revised_since_review: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False, server_default="false")
+    # Set by a supervisor's return: the applicant may resubmit until then even after the call closes.
+    resubmit_by: Mapped[date | None] = mapped_column(Date)
     decision_date: Mapped[date | None] = mapped_column(Date)
     document_no: Mapped[str | None] = mapped_column(String(100))
     center_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
@@ -187,6 +193,8 @@ class ReviewScoreRecord(Base):
         ForeignKey("applications.id", ondelete="CASCADE"), primary_key=True
     )
     expert_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("experts.id"), primary_key=True)
+    # Each review round has its own sheets; only the current round's count.
+    round: Mapped[int] = mapped_column(Integer, primary_key=True, default=1, server_default="1")
     criteria: Mapped[dict[str, str]] = mapped_column(JSONB, nullable=False)
     total: Mapped[Decimal] = mapped_column(Numeric(6, 2), nullable=False)
     opinion: Mapped[str] = mapped_column(Text, nullable=False)
@@ -238,8 +246,13 @@ class CenterRecord(VersionedMixin, Base):
     task_book_signed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     task_book_sha256: Mapped[str | None] = mapped_column(String(64))
     extension_months: Mapped[int | None] = mapped_column(Integer)
+    # A pending extension request (the lead asks before construction ends; the province decides).
+    extension_requested_on: Mapped[date | None] = mapped_column(Date)
+    extension_requested_months: Mapped[int | None] = mapped_column(Integer)
+    task_book_version: Mapped[int] = mapped_column(Integer, nullable=False, default=1, server_default="1")
     acceptance_agency_org_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("organizations.id"), index=True)
     acceptance_requested_on: Mapped[date | None] = mapped_column(Date)
+    accepted_on: Mapped[date | None] = mapped_column(Date)
     acceptance_failures: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
     rectifying_kind: Mapped[str | None] = mapped_column(String(32))
     rectification_due_on: Mapped[date | None] = mapped_column(Date)
@@ -320,7 +333,7 @@ class ChangeRequestRecord(VersionedMixin, Base):
 
     __table_args__ = (
         CheckConstraint(_in("status", lifecycles.CHANGE_REQUEST.states), name="status"),
-        CheckConstraint("kind IN ('name', 'lead_org', 'research_direction', 'director', 'participants')", name="kind"),
+        CheckConstraint(_in("kind", CHANGE_KINDS), name="kind"),
         Index("ix_change_requests_created_at_id", "created_at", "id"),
     )
 

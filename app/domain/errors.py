@@ -24,6 +24,23 @@ class InvalidTransition(DomainError):
 
 
 @dataclass
+class ActionBlocked(DomainError):
+    """A lifecycle action is refused; `blockers` are exactly what `GET …/actions` lists for it (as dicts).
+
+    `table` is true when the state table itself says no (wrong state or role): the API answers `invalid-transition`.
+    """
+
+    current: str
+    action: str
+    blockers: Sequence[dict[str, Any]]
+    allowed: Sequence[str]
+    table: bool = False
+
+    def __str__(self) -> str:
+        return f"action {self.action!r} is blocked in state {self.current!r}"
+
+
+@dataclass
 class Ineligible(DomainError):
     """Eligibility rules failed; `checks` are the failing checks (dicts ready to serialise)."""
 

@@ -4,8 +4,9 @@ Each lifecycle is a table of transitions: an action, the state it starts from, t
 roles allowed to take it. The API derives `allowed_actions` from the same table it uses to decide, and
 `GET /api/v1/reference/state-machines` publishes `as_dict()`, so the rules, the guard and the documentation cannot
 drift apart. Guards that need more than the current state (a valid panel, an open call, "extend only once", which
-kind of rectification is under way) belong to the services; the machine only answers "may this role take this action
-from this state, and where does it lead".
+kind of rectification is under way) are pure functions over gathered facts in the lifecycle's own domain module
+(`app.domain.applications`, `app.domain.centers`, ...), joined to the table by `app.domain.guards.Lifecycle`; the
+machine only answers "may this role take this action from this state, and where does it lead".
 """
 
 from __future__ import annotations
@@ -175,10 +176,27 @@ APPLICATION = StateMachine(
         _t("withdraw", "returned", "withdrawn", "applicant", description_en="Withdraw the application"),
         _t("withdraw", "submitted", "withdrawn", "applicant", description_en="Withdraw the application"),
         _t("withdraw", "revising", "withdrawn", "applicant", description_en="Withdraw the application"),
-        _t("return", "submitted", "returned", "supervisor", description_en="Return to the applicant for corrections"),
-        _t("reject", "submitted", "not_recommended", "supervisor", description_en="Decline to recommend"),
-        _t("recommend", "submitted", "recommended", "supervisor", description_en="Recommend to the province"),
+        # The province takes the supervisor's steps for a lead with no supervising department (省直单位); a guard
+        # keeps it out where a department exists (app/domain/applications.py).
+        _t(
+            "return",
+            "submitted",
+            "returned",
+            "supervisor",
+            "province",
+            description_en="Return to the applicant for corrections",
+        ),
+        _t("reject", "submitted", "not_recommended", "supervisor", "province", description_en="Decline to recommend"),
+        _t(
+            "recommend",
+            "submitted",
+            "recommended",
+            "supervisor",
+            "province",
+            description_en="Recommend to the province",
+        ),
         _t("open_review", "recommended", "under_review", "province", description_en="Open expert review"),
+        _t("open_review", "reviewed", "under_review", "province", description_en="Re-open review on the revised plan"),
         _t("conclude_review", "under_review", "reviewed", "province", description_en="Conclude expert review"),
         _t("request_revision", "reviewed", "revising", "province", description_en="Ask for a revised plan"),
         _t("resubmit", "revising", "reviewed", "applicant", description_en="Resubmit the revised plan"),
@@ -217,11 +235,13 @@ CENTER_LIVE_STATES: tuple[str, ...] = (
     "approved",
     "under_construction",
     "acceptance_pending",
+    "accepted",
     "recognized",
     "rectifying",
 )
 
-# domain.md §6 (center lifecycle), §7 (revocation).
+# domain.md §6 (center lifecycle), §7 (revocation); 豫科〔2021〕116号 五(四): acceptance after the construction period,
+# and only an accepted center is formally recognized (验收通过后方可获得正式认定), by the province.
 CENTER = StateMachine(
     name="center",
     states=(*CENTER_LIVE_STATES, "revoked", "exited"),
@@ -229,7 +249,21 @@ CENTER = StateMachine(
     terminal=frozenset({"revoked", "exited"}),
     transitions=(
         _t("sign_task_book", "approved", "under_construction", "province", description_en="Sign the task book"),
-        _t("extend", "under_construction", "under_construction", "province", description_en="Extend construction"),
+        _t(
+            "request_extension",
+            "under_construction",
+            "under_construction",
+            "applicant",
+            description_en="Ask for an extension before construction ends",
+        ),
+        _t("extend", "under_construction", "under_construction", "province", description_en="Grant the extension"),
+        _t(
+            "decline_extension",
+            "under_construction",
+            "under_construction",
+            "province",
+            description_en="Decline the extension",
+        ),
         _t(
             "request_acceptance",
             "under_construction",
@@ -247,11 +281,12 @@ CENTER = StateMachine(
         _t(
             "record_acceptance",
             "acceptance_pending",
-            ("recognized", "rectifying", "revoked"),
+            ("accepted", "rectifying", "revoked"),
             "province",
             "third_party",
-            description_en="Record the acceptance result",
+            description_en="Record the acceptance verdict",
         ),
+        _t("recognize", "accepted", "recognized", "province", description_en="Formally recognize (正式认定)"),
         _t(
             "record_rectification_review",
             "rectifying",
@@ -271,9 +306,10 @@ CENTER = StateMachine(
         _t(
             "record_assessment",
             "rectifying",
-            ("rectifying", "revoked"),
+            ("recognized", "rectifying", "revoked"),
             "province",
-            description_en="Apply an assessment grade while rectifying: unqualified again → revoked",
+            description_en="Apply an assessment grade while rectifying: qualified or better → recognized, "
+            "unqualified again → revoked",
         ),
         *(
             _t("revoke", state, "revoked", "province", description_en="Revoke with a reason code")
@@ -284,6 +320,14 @@ CENTER = StateMachine(
             for state in CENTER_LIVE_STATES
         ),
         *(_t("exit", state, "exited", "province", description_en="Approve the exit") for state in CENTER_LIVE_STATES),
+        *(
+            _t("decline_exit", state, state, "province", description_en="Decline the exit request")
+            for state in CENTER_LIVE_STATES
+        ),
+        *(
+            _t("withdraw_exit", state, state, "applicant", description_en="Withdraw the exit request")
+            for state in CENTER_LIVE_STATES
+        ),
     ),
 )
 
@@ -295,8 +339,15 @@ ANNUAL_REPORT = StateMachine(
     terminal=frozenset({"accepted"}),
     transitions=(
         _t("submit", "draft", "submitted", "applicant", description_en="Submit to the supervising department"),
-        _t("endorse", "submitted", "endorsed", "supervisor", description_en="Endorse and forward to the province"),
-        _t("return", "submitted", "returned", "supervisor", description_en="Return for corrections"),
+        _t(
+            "endorse",
+            "submitted",
+            "endorsed",
+            "supervisor",
+            "province",
+            description_en="Endorse and forward to the province",
+        ),
+        _t("return", "submitted", "returned", "supervisor", "province", description_en="Return for corrections"),
         _t("accept", "endorsed", "accepted", "province", description_en="Accept the report"),
         _t("return", "endorsed", "returned", "province", description_en="Return for corrections"),
         _t("submit", "returned", "submitted", "applicant", description_en="Submit again after corrections"),
@@ -310,8 +361,22 @@ CHANGE_REQUEST = StateMachine(
     initial="filed",
     terminal=frozenset({"approved", "rejected"}),
     transitions=(
-        _t("endorse", "filed", "endorsed", "supervisor", description_en="Review and forward to the province"),
-        _t("reject", "filed", "rejected", "supervisor", description_en="Reject at the supervising department"),
+        _t(
+            "endorse",
+            "filed",
+            "endorsed",
+            "supervisor",
+            "province",
+            description_en="Review and forward to the province",
+        ),
+        _t(
+            "reject",
+            "filed",
+            "rejected",
+            "supervisor",
+            "province",
+            description_en="Reject at the supervising department",
+        ),
         _t("approve", "endorsed", "approved", "province", description_en="Approve or acknowledge the change"),
         _t("reject", "endorsed", "rejected", "province", description_en="Reject at the province"),
     ),

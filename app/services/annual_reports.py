@@ -4,16 +4,19 @@ by the province. Due 31 January of period_year + 1; lateness is judged on the pr
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db.models import AnnualReportRecord
+from app.db.models import AnnualReportRecord, CenterRecord
 from app.db.paging import PageRequest, PageResult
 from app.db.repositories import centers as repo
-from app.domain.deadlines import annual_report_due_on, first_report_year, is_late
-from app.domain.errors import RuleViolation
+from app.db.repositories import organizations as orgs_repo
+from app.domain import annual_reports as report_rules
+from app.domain.deadlines import annual_report_due_on, is_late
+from app.domain.errors import ActionBlocked, RuleViolation
+from app.domain.guards import ActionView, blocker
 from app.domain.lifecycles import ANNUAL_REPORT, CENTER
 from app.domain.principal import Principal
 from app.services import audit, lifecycle
@@ -22,8 +25,35 @@ from app.services.clock import Clock
 from app.services.errors import AlreadyExists, InvalidReference, NotFound, ValidationFailed
 
 
-def allowed_actions(principal: Principal, record: AnnualReportRecord) -> list[str]:
-    return [] if principal.role == "observer" else ANNUAL_REPORT.allowed_actions(record.status, principal.role)
+async def lead_has_supervisor(session: AsyncSession, center: CenterRecord) -> bool:
+    lead = await orgs_repo.get(session, center.lead_org_id)
+    return lead is None or lead.supervisor_id is not None
+
+
+async def facts_of(
+    session: AsyncSession, center: CenterRecord, records: Sequence[AnnualReportRecord]
+) -> dict[uuid.UUID, report_rules.ReportFacts]:
+    """The guard facts of a center's reports: one look-up of the lead's supervising department for all of them."""
+    supervised = await lead_has_supervisor(session, center)
+    return {r.id: report_rules.ReportFacts(status=r.status, lead_has_supervisor=supervised) for r in records}
+
+
+async def allowed_of(
+    session: AsyncSession, principal: Principal, center_id: uuid.UUID, records: Sequence[AnnualReportRecord]
+) -> dict[uuid.UUID, list[str]]:
+    center = await load_center(session, principal, center_id)
+    facts = await facts_of(session, center, records)
+    return {r.id: report_rules.LIFECYCLE.allowed(principal, facts[r.id]) for r in records}
+
+
+async def action_views(
+    session: AsyncSession, principal: Principal, center_id: uuid.UUID, report_id: uuid.UUID
+) -> list[ActionView]:
+    center = await load_center(session, principal, center_id)
+    record = await repo.get_report(session, center_id, report_id)
+    if record is None:
+        raise NotFound("annual report", str(report_id))
+    return report_rules.LIFECYCLE.views(principal, (await facts_of(session, center, [record]))[record.id])
 
 
 def _target_codes(task_book: Mapping[str, Any] | None) -> set[str]:
@@ -51,12 +81,9 @@ async def create_report(
     if center.status in CENTER.terminal:
         raise RuleViolation("center-closed", "中心已撤销或退出", "The center has been revoked or has exited.", {})
     year = int(data["period_year"])
-    first = first_report_year(center.approved_on)
-    if not first <= year <= clock.today().year:
-        raise InvalidReference(
-            loc=("body", "period_year"),
-            msg=f"period_year must be between {first} (the approval year) and the current year",
-        )
+    problem = report_rules.period_year_problem(year, approved_on=center.approved_on, today=clock.today())
+    if problem:
+        raise InvalidReference(loc=("body", "period_year"), msg=problem)
     _kpi_problems(data.get("kpi_actuals") or {}, center.task_book)
     if await repo.report_for_year(session, center.id, year) is not None:
         raise AlreadyExists("annual report", "period_year", str(year))
@@ -113,10 +140,17 @@ async def update_report(
     record = await repo.get_report(session, center_id, report_id, for_update=True)
     if record is None:
         raise NotFound("annual report", str(report_id))
-    if principal.role != "applicant" or record.status not in ("draft", "returned"):
-        from app.domain.errors import InvalidTransition
-
-        raise InvalidTransition(current=record.status, action="update", allowed=allowed_actions(principal, record))
+    if principal.role != "applicant" or record.status not in report_rules.EDITABLE_STATUSES:
+        facts = (await facts_of(session, center, [record]))[record.id]
+        refusal = blocker(
+            "not-editable",
+            "只有牵头单位可修改草稿或退回的年度总结",
+            "Only the lead edits a draft or returned report.",
+            status=record.status,
+        )
+        raise ActionBlocked(
+            record.status, "update", [refusal.as_dict()], report_rules.LIFECYCLE.allowed(principal, facts), table=True
+        )
     lifecycle.check_version(expected_version, record.version)
     if "kpi_actuals" in changes:
         _kpi_problems(changes["kpi_actuals"] or {}, center.task_book)
@@ -137,11 +171,13 @@ async def act(
     clock: Clock,
     expected_version: int | None,
 ) -> AnnualReportRecord:
-    await load_center(session, principal, center_id)
+    center = await load_center(session, principal, center_id)
     record = await repo.get_report(session, center_id, report_id, for_update=True)
     if record is None:
         raise NotFound("annual report", str(report_id))
-    to_status = lifecycle.decide(ANNUAL_REPORT, record, action, principal, expected_version=expected_version)
+    report_rules.LIFECYCLE.check(action, principal, (await facts_of(session, center, [record]))[record.id])
+    lifecycle.check_version(expected_version, record.version)
+    to_status = ANNUAL_REPORT.decide(record.status, action, principal.role)
     data: dict[str, Any] = {"center_id": str(center_id), "period_year": record.period_year}
     if action == "return" and not reason:
         raise InvalidReference(loc=("body", "reason"), msg="a reason is required to return a report", type="missing")

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, replace
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -17,24 +17,51 @@ from app.db.repositories import applications as repo
 from app.db.repositories import calls as calls_repo
 from app.db.repositories import organizations as orgs_repo
 from app.db.repositories.applications import Reach
+from app.domain import applications as app_rules
 from app.domain import eligibility as rules
-from app.domain.errors import Ineligible, InvalidTransition, RuleViolation
+from app.domain import review as review_rules
+from app.domain.calls import CallWindow
+from app.domain.deadlines import local_date
+from app.domain.errors import ActionBlocked, RuleViolation
+from app.domain.guards import ActionView
 from app.domain.lifecycles import APPLICATION, APPLICATION_FAST_TRACK, StateMachine
 from app.domain.principal import Principal
-from app.domain.reference import PLAN_SECTIONS, codes
 from app.domain.rulesets import get_rule_set
-from app.services import audit, lifecycle
-from app.services.calls import is_open_on
+from app.services import audit, centers, lifecycle
 from app.services.clock import Clock
-from app.services.errors import InvalidReference, NotFound
+from app.services.errors import InvalidReference, NotFound, ValidationFailed
 
-EDITABLE_STATUSES = ("draft", "returned", "revising")
 EXPERT_VISIBLE_STATUSES = ("under_review",)
-REASON_REQUIRED = frozenset({"return", "reject", "request_revision"})
 
 
 def machine_for(record: ApplicationRecord) -> StateMachine:
     return APPLICATION_FAST_TRACK if record.fast_track else APPLICATION
+
+
+def involved_orgs(record: ApplicationRecord) -> list[str]:
+    """The lead and every participant: an expert affiliated with any of them recuses (domain.md §5)."""
+    return [str(record.lead_org_id), *(str(p["org_id"]) for p in record.participants)]
+
+
+async def expert_profiles(
+    session: AsyncSession, expert_ids: Sequence[uuid.UUID], loc: tuple[str, ...] = ("body", "expert_ids")
+) -> list[review_rules.ExpertProfile]:
+    found = await orgs_repo.get_experts(session, expert_ids)
+    profiles = []
+    for index, expert_id in enumerate(expert_ids):
+        expert = found.get(expert_id)
+        if expert is None:
+            raise InvalidReference(loc=(*loc, index), msg="no such expert")
+        profiles.append(
+            review_rules.ExpertProfile(
+                expert_id=str(expert.id),
+                name=expert.name,
+                category=expert.category,
+                affiliation_org_id=str(expert.affiliation_org_id) if expert.affiliation_org_id else None,
+                declared_conflict_org_ids=frozenset(expert.declared_conflict_org_ids),
+            )
+        )
+    return profiles
 
 
 def reach_of(principal: Principal) -> Reach:
@@ -48,13 +75,6 @@ def reach_of(principal: Principal) -> Reach:
     if principal.role == "expert":
         return Reach(panel_expert_id=principal.expert_id, panel_statuses=EXPERT_VISIBLE_STATUSES)
     return Reach()  # third parties never see applications
-
-
-def allowed_actions(principal: Principal, record: ApplicationRecord) -> list[str]:
-    actions = machine_for(record).allowed_actions(record.status, principal.role)
-    if principal.role == "observer":
-        return []
-    return actions
 
 
 async def load(
@@ -191,11 +211,18 @@ async def update_application(
     application_id: uuid.UUID,
     changes: Mapping[str, Any],
     expected_version: int | None,
+    clock: Clock,
 ) -> ApplicationRecord:
     record = await load(session, principal, application_id, for_update=True)
-    editor = "province" if record.fast_track else "applicant"
-    if principal.role != editor or record.status not in EDITABLE_STATUSES:
-        raise InvalidTransition(current=record.status, action="update", allowed=allowed_actions(principal, record))
+    facts = (await facts_of(session, principal, [record], clock))[record.id]
+    if blockers := app_rules.update_blockers(principal, facts):
+        raise ActionBlocked(
+            record.status,
+            "update",
+            [b.as_dict() for b in blockers],
+            app_rules.LIFECYCLE.allowed(principal, facts),
+            table=True,
+        )
     lifecycle.check_version(expected_version, record.version)
     values = dict(changes)
     if "fast_track_basis" in values and not record.fast_track:
@@ -283,7 +310,7 @@ async def eligibility(
     if principal.role not in ("province", "supervisor", "applicant"):
         raise NotFound("application", str(application_id))
     record = await load(session, principal, application_id)
-    if record.eligibility is not None and record.status not in EDITABLE_STATUSES:
+    if record.eligibility is not None and record.status not in app_rules.EDITABLE_STATUSES:
         saved = record.eligibility
         return EligibilityView(
             eligible=saved["eligible"],
@@ -303,6 +330,75 @@ async def eligibility(
     )
 
 
+# --- the guards' facts ------------------------------------------------------------------------------------------
+
+
+async def _panel_facts(session: AsyncSession, record: ApplicationRecord) -> app_rules.PanelFacts:
+    members = await repo.panel(session, record.id)
+    rule_set = get_rule_set(record.rule_set)
+    return app_rules.PanelFacts(
+        members=tuple(await expert_profiles(session, [m.expert_id for m in members])),
+        involved_org_ids=tuple(involved_orgs(record)),
+        min_size=rule_set.panel_min_size,
+        categories=tuple(rule_set.panel_categories),
+    )
+
+
+async def facts_of(
+    session: AsyncSession, principal: Principal, records: Sequence[ApplicationRecord], clock: Clock
+) -> dict[uuid.UUID, app_rules.ApplicationFacts]:
+    """The guard facts of each application, gathered only for the actions this caller's table row opens."""
+    today = clock.today()
+    base = {r.id: app_rules.ApplicationFacts(status=r.status, today=today, fast_track=r.fast_track) for r in records}
+    open_actions = {r.id: set(app_rules.LIFECYCLE.table_open(principal, base[r.id])) for r in records}
+    call_ids = {r.call_id for r in records if r.call_id is not None and "submit" in open_actions[r.id]}
+    calls = await calls_repo.get_many(session, call_ids) if call_ids else {}
+    supervisor_step = {"recommend", "return", "reject"}
+    lead_ids = {r.lead_org_id for r in records if principal.role == "province" and open_actions[r.id] & supervisor_step}
+    leads = await orgs_repo.get_many(session, lead_ids) if lead_ids else {}
+    out = {}
+    for r in records:
+        opened = open_actions[r.id]
+        call = calls.get(r.call_id) if r.call_id is not None else None
+        lead = leads.get(r.lead_org_id)
+        verdict = await judge(session, r, today) if opened & {"submit", "resubmit"} else None
+        missing = 0
+        if "conclude_review" in opened:
+            scored = {s.expert_id for s in await repo.scores(session, r.id, r.review_round)}
+            missing = sum(1 for m in await repo.panel(session, r.id) if m.expert_id not in scored)
+        out[r.id] = replace(
+            base[r.id],
+            call=CallWindow(call.status, call.opens_on, call.closes_on) if call is not None else None,
+            resubmit_by=r.resubmit_by,
+            plan=dict(r.plan),
+            failing_checks=tuple(c.as_dict() for c in verdict.failing) if verdict is not None else (),
+            lead_has_supervisor=lead is None or lead.supervisor_id is not None,
+            panel=await _panel_facts(session, r) if "open_review" in opened else None,
+            scores_missing=missing,
+            review_passed=r.review_passed,
+            aggregate_score=str(r.aggregate_score) if r.aggregate_score is not None else None,
+            review_round=r.review_round,
+            revised_since_review=r.revised_since_review,
+        )
+    return out
+
+
+async def allowed_of(
+    session: AsyncSession, principal: Principal, records: Sequence[ApplicationRecord], clock: Clock
+) -> dict[uuid.UUID, list[str]]:
+    """Each application's `allowed_actions`, from the same blockers as refusals and `GET …/actions`."""
+    facts = await facts_of(session, principal, records, clock)
+    return {r.id: app_rules.LIFECYCLE.allowed(principal, facts[r.id]) for r in records}
+
+
+async def action_views(
+    session: AsyncSession, principal: Principal, application_id: uuid.UUID, clock: Clock
+) -> list[ActionView]:
+    record = await load(session, principal, application_id)
+    facts = (await facts_of(session, principal, [record], clock))[record.id]
+    return app_rules.LIFECYCLE.views(principal, facts)
+
+
 # --- actions ----------------------------------------------------------------------------------------------------
 
 
@@ -311,45 +407,35 @@ class ActionInput:
     reason: str | None = None
     decision_date: date | None = None
     document_no: str | None = None
+    resubmit_by: date | None = None
 
 
-def _require(condition: bool, field: str, msg: str) -> None:
-    if not condition:
-        raise InvalidReference(loc=("body", field), msg=msg, type="missing")
-
-
-def missing_plan_sections(plan: Mapping[str, Any]) -> list[str]:
-    return [section for section in codes(PLAN_SECTIONS) if not str(plan.get(section, "")).strip()]
-
-
-async def _guard_submit(session: AsyncSession, record: ApplicationRecord, clock: Clock) -> dict[str, Any]:
-    today = clock.today()
-    if not record.fast_track:
-        call = await calls_repo.get(session, record.call_id) if record.call_id else None
-        if call is None or not is_open_on(call, today):
-            raise RuleViolation(
-                "call-not-open",
-                "申报通知未开放或已截止，不能提交",
-                "The call is not open for submissions today.",
-                {"call_id": str(record.call_id), "today": today.isoformat()},
-            )
-    return await _guard_plan_and_eligibility(session, record, today)
-
-
-async def _guard_plan_and_eligibility(session: AsyncSession, record: ApplicationRecord, today: date) -> dict[str, Any]:
-    """Seven non-empty plan sections and no failing rule; the verdict to record."""
-    missing = missing_plan_sections(record.plan)
-    if missing:
-        raise RuleViolation(
-            "plan-incomplete",
-            "建设方案七个部分均须填写",
-            "All seven plan sections are required.",
-            {"missing_sections": missing},
-        )
+async def _verdict(session: AsyncSession, record: ApplicationRecord, today: date) -> dict[str, Any]:
     verdict = await judge(session, record, today)
-    if not verdict.eligible:
-        raise Ineligible([c.as_dict() for c in verdict.failing])
     return {**verdict.as_dict(), "judged_on": today.isoformat()}
+
+
+async def _conclude(session: AsyncSession, record: ApplicationRecord, clock: Clock) -> dict[str, Any]:
+    """Fix the aggregate of the current round's sheets and the pass verdict (domain.md §5)."""
+    members = await repo.panel(session, record.id)
+    scores = {s.expert_id: s for s in await repo.scores(session, record.id, record.review_round)}
+    panel_scores = [scores[m.expert_id] for m in members]
+    rule_set = get_rule_set(record.rule_set)
+    outcome = review_rules.aggregate(
+        [s.total for s in panel_scores],
+        [s.support for s in panel_scores],
+        pass_score=rule_set.review_pass_score,
+        trim_from=rule_set.review_trim_from,
+    )
+    record.aggregate_score = outcome.aggregate_score
+    record.review_passed = outcome.passed
+    record.review_concluded_at = clock.now()
+    record.revised_since_review = False
+    return {
+        "aggregate_score": str(record.aggregate_score),
+        "passed": record.review_passed,
+        "round": record.review_round,
+    }
 
 
 async def act(
@@ -364,45 +450,40 @@ async def act(
 ) -> ApplicationRecord:
     """Take one lifecycle action. The row is locked, so of concurrent actions exactly one wins."""
     record = await load(session, principal, application_id, for_update=True)
-    to_status = lifecycle.decide(machine_for(record), record, action, principal, expected_version=expected_version)
-    if action in REASON_REQUIRED:
-        _require(bool(body.reason), "reason", f"a reason is required to {action.replace('_', ' ')}")
+    facts = (await facts_of(session, principal, [record], clock))[record.id]
+    app_rules.LIFECYCLE.check(action, principal, facts)
+    lifecycle.check_version(expected_version, record.version)
+    concluded_on = local_date(record.review_concluded_at, clock.tz) if record.review_concluded_at else None
+    problems = app_rules.argument_problems(action, facts, asdict(body), review_concluded_on=concluded_on)
+    if problems:
+        raise ValidationFailed([(("body", name), msg, "value_error") for name, msg in problems])
     data: dict[str, Any] = {}
-    if action in ("submit",):
-        record.eligibility = await _guard_submit(session, record, clock)
+    today = facts.today
+    if action == "submit":
+        record.eligibility = await _verdict(session, record, today)
         record.submitted_at = clock.now()
+        record.resubmit_by = None
         data["eligible"] = True
     elif action == "resubmit":
-        # While revising the lead may edit facts, participants, field and mode, which the recorded verdict judged.
-        # The revised application is judged again (its call's window no longer matters) and the new verdict kept,
-        # so an application made ineligible during revision can be neither resubmitted nor approved.
-        record.eligibility = await _guard_plan_and_eligibility(session, record, clock.today())
+        record.eligibility = await _verdict(session, record, today)
+        record.revised_since_review = True
         data["eligible"] = True
-    elif action in ("open_review", "conclude_review", "approve"):
-        from app.services import review  # review builds on this module; import here to keep the cycle one-way
-
-        if action == "open_review":
-            await review.guard_open(session, record)
-        elif action == "conclude_review":
-            await review.conclude(session, record, clock)
-            data.update({"aggregate_score": str(record.aggregate_score), "passed": record.review_passed})
-        else:
-            _require(body.decision_date is not None, "decision_date", "the approval decision date is required")
-            _require(bool(body.document_no), "document_no", "the decision document number is required")
-            if not record.review_passed:
-                raise RuleViolation(
-                    "review-not-passed",
-                    "评审未通过，不能批准建设",
-                    "The review did not pass; the application cannot be approved.",
-                    {"aggregate_score": str(record.aggregate_score)},
-                )
-            assert body.decision_date is not None
-            assert body.document_no is not None
-            record.decision_date = body.decision_date
-            record.document_no = body.document_no
-            center = await review.create_center(session, principal, record)
-            record.center_id = center.id
-            data.update({"center_id": str(center.id), "document_no": body.document_no})
+    elif action == "return":
+        record.resubmit_by = body.resubmit_by
+        data["resubmit_by"] = body.resubmit_by.isoformat() if body.resubmit_by else None
+    elif action == "open_review" and record.status == "reviewed":
+        # A new round on the revised plan: the previous round's sheets stay stored and no longer count.
+        record.review_round += 1
+        record.review_concluded_at = record.aggregate_score = record.review_passed = None
+        data["round"] = record.review_round
+    elif action == "conclude_review":
+        data.update(await _conclude(session, record, clock))
+    elif action == "approve":
+        record.decision_date, record.document_no = body.decision_date, body.document_no
+        center = await centers.create_center(session, principal, record)
+        record.center_id = center.id
+        data.update({"center_id": str(center.id), "document_no": body.document_no})
+    to_status = machine_for(record).decide(record.status, action, principal.role)
     await lifecycle.apply(
         session,
         principal,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from datetime import date
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,11 +25,6 @@ def visible(principal: Principal, record: CallRecord) -> bool:
 
 def allowed_actions(principal: Principal, record: CallRecord) -> list[str]:
     return CALL.allowed_actions(record.status, principal.role)
-
-
-def is_open_on(record: CallRecord, day: date) -> bool:
-    """A call takes submissions on the dates of its window while it is published."""
-    return record.status == "published" and record.opens_on <= day <= record.closes_on
 
 
 async def create_call(session: AsyncSession, principal: Principal, data: Mapping[str, Any]) -> CallRecord:

@@ -1,4 +1,5 @@
-"""Expert review (评审论证): panel with recusal, scores, site visits, conclusion, and the center approval creates."""
+"""Expert review (评审论证): the panel with recusal, scores per round, site visits and who sees what of them.
+Opening and concluding a review are application actions (`services.applications.act`)."""
 
 from __future__ import annotations
 
@@ -11,88 +12,76 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db.models import ApplicationRecord, CenterRecord, ReviewScoreRecord, SiteVisitRecord
+from app.db.models import ApplicationRecord, ReviewScoreRecord, SiteVisitRecord
 from app.db.repositories import applications as repo
-from app.db.repositories import centers as centers_repo
 from app.db.repositories import organizations as orgs_repo
 from app.db.repositories.applications import Reach
-from app.domain import review as rules
-from app.domain.errors import InvalidTransition, RuleViolation
+from app.domain import applications as app_rules
+from app.domain import review as review_rules
+from app.domain.errors import ActionBlocked, InvalidTransition
+from app.domain.guards import blocker
 from app.domain.lifecycles import APPLICATION
 from app.domain.principal import Principal
 from app.domain.rulesets import get_rule_set
-from app.services import audit, centers
-from app.services.applications import allowed_actions, load
+from app.services import audit
+from app.services.applications import allowed_of, expert_profiles, involved_orgs, load
 from app.services.clock import Clock
-from app.services.errors import InvalidReference, NotFound, ValidationFailed
-
-PANEL_EDITABLE = ("submitted", "recommended")
-
-
-def _involved(record: ApplicationRecord) -> list[str]:
-    return [str(record.lead_org_id), *(str(p["org_id"]) for p in record.participants)]
-
-
-async def _profiles(
-    session: AsyncSession, expert_ids: Sequence[uuid.UUID], loc: tuple[str, ...] = ("body", "expert_ids")
-) -> list[rules.ExpertProfile]:
-    found = await orgs_repo.get_experts(session, expert_ids)
-    profiles = []
-    for index, expert_id in enumerate(expert_ids):
-        expert = found.get(expert_id)
-        if expert is None:
-            raise InvalidReference(loc=(*loc, index), msg="no such expert")
-        profiles.append(
-            rules.ExpertProfile(
-                expert_id=str(expert.id),
-                name=expert.name,
-                category=expert.category,
-                affiliation_org_id=str(expert.affiliation_org_id) if expert.affiliation_org_id else None,
-                declared_conflict_org_ids=frozenset(expert.declared_conflict_org_ids),
-            )
-        )
-    return profiles
-
-
-async def _check_panel(session: AsyncSession, record: ApplicationRecord, expert_ids: Sequence[uuid.UUID]) -> None:
-    rule_set = get_rule_set(record.rule_set)
-    rules.check_panel(
-        await _profiles(session, expert_ids),
-        _involved(record),
-        min_size=rule_set.panel_min_size,
-        categories=rule_set.panel_categories,
-    )
+from app.services.errors import NotFound, ValidationFailed
 
 
 async def set_panel(
-    session: AsyncSession, principal: Principal, application_id: uuid.UUID, expert_ids: Sequence[uuid.UUID]
+    session: AsyncSession,
+    principal: Principal,
+    application_id: uuid.UUID,
+    expert_ids: Sequence[uuid.UUID],
+    reason: str | None = None,
 ) -> ApplicationRecord:
-    """Form the panel (province) before the review opens; it is fixed once the review opens."""
+    """Form the panel (province) before the review opens; during review replace members who have not scored (with
+    a reason), keeping the panel rules — a replaced member's sheet never counts (issue 11 §3.8)."""
     record = await load(session, principal, application_id, for_update=True)
-    if record.status not in PANEL_EDITABLE:
-        raise InvalidTransition(current=record.status, action="set_panel", allowed=allowed_actions(principal, record))
-    await _check_panel(session, record, expert_ids)
+    if record.status not in app_rules.PANEL_EDITABLE:
+        raise ActionBlocked(
+            record.status,
+            "set_panel",
+            [
+                blocker(
+                    "wrong-state",
+                    f"当前状态（{record.status}）不能调整评审专家组",
+                    f"The panel cannot change in state '{record.status}'.",
+                    status=record.status,
+                ).as_dict()
+            ],
+            [],
+            table=True,
+        )
+    current = [str(m.expert_id) for m in await repo.panel(session, record.id)]
+    scored = [str(s.expert_id) for s in await repo.scores(session, record.id, record.review_round)]
+    problems = app_rules.panel_change_problems(
+        current, [str(e) for e in expert_ids], scored, status=record.status, reason=reason
+    )
+    if problems:
+        raise ValidationFailed([(("body", name), msg, "value_error") for name, msg in problems])
+    rule_set = get_rule_set(record.rule_set)
+    review_rules.check_panel(
+        await expert_profiles(session, expert_ids),
+        involved_orgs(record),
+        min_size=rule_set.panel_min_size,
+        categories=rule_set.panel_categories,
+    )
     await repo.replace_panel(session, record.id, expert_ids)
     record.updated_at = datetime.now(record.updated_at.tzinfo)
     await session.flush()
-    # The feed never names experts: only the size of the panel is public.
+    replaced = [e for e in current if e not in {str(x) for x in expert_ids}]
+    # The feed never names experts: only the size of the panel and how many were replaced are public.
     await audit.record_event(
         session,
         principal,
-        type="application.panel_formed",
+        type="application.panel_formed" if record.status != "under_review" else "application.panel_changed",
         subject_type="application",
         subject_id=record.id,
-        data={"panel_size": len(expert_ids)},
+        data={"panel_size": len(expert_ids), "replaced": len(replaced), "round": record.review_round},
     )
     return record
-
-
-async def guard_open(session: AsyncSession, record: ApplicationRecord) -> None:
-    """open_review needs a valid panel, re-checked now (an expert's conflicts may have changed)."""
-    members = await repo.panel(session, record.id)
-    if not members:
-        raise RuleViolation("panel-missing", "尚未组建评审专家组", "No review panel has been formed.", {})
-    await _check_panel(session, record, [m.expert_id for m in members])
 
 
 def _criteria(record: ReviewScoreRecord) -> dict[str, Decimal]:
@@ -119,16 +108,17 @@ async def put_score(
     if record.status != "under_review":
         raise InvalidTransition(current=record.status, action="score", allowed=[])
     rule_set = get_rule_set(record.rule_set)
-    problems = rules.criteria_errors(criteria, rule_set.review_criteria_max)
+    problems = review_rules.criteria_errors(criteria, rule_set.review_criteria_max)
     if problems:
         raise ValidationFailed([(p.loc, p.msg, p.type) for p in problems])
     stored = {name: f"{Decimal(value):.2f}" for name, value in criteria.items()}
-    total = rules.criteria_total({name: Decimal(v) for name, v in criteria.items()})
-    existing = await repo.score_of(session, record.id, principal.expert_id)
+    total = review_rules.criteria_total({name: Decimal(v) for name, v in criteria.items()})
+    existing = await repo.score_of(session, record.id, principal.expert_id, record.review_round)
     if existing is None:
         existing = ReviewScoreRecord(
             application_id=record.id,
             expert_id=principal.expert_id,
+            round=record.review_round,
             criteria=stored,
             total=total,
             opinion=opinion,
@@ -143,31 +133,6 @@ async def put_score(
     return existing, created
 
 
-async def conclude(session: AsyncSession, record: ApplicationRecord, clock: Clock) -> None:
-    """conclude_review needs every panel member's score; it fixes the aggregate and the pass verdict."""
-    members = await repo.panel(session, record.id)
-    scores = {s.expert_id: s for s in await repo.scores(session, record.id)}
-    missing = [m.expert_id for m in members if m.expert_id not in scores]
-    if missing:
-        raise RuleViolation(
-            "scores-missing",
-            f"尚有 {len(missing)} 位专家未评分",
-            f"{len(missing)} panel member(s) have not scored yet.",
-            {"missing_count": len(missing)},
-        )
-    panel_scores = [scores[m.expert_id] for m in members]
-    rule_set = get_rule_set(record.rule_set)
-    outcome = rules.aggregate(
-        [s.total for s in panel_scores],
-        [s.support for s in panel_scores],
-        pass_score=rule_set.review_pass_score,
-        trim_from=rule_set.review_trim_from,
-    )
-    record.aggregate_score = outcome.aggregate_score
-    record.review_passed = outcome.passed
-    record.review_concluded_at = clock.now()
-
-
 async def add_site_visit(
     session: AsyncSession,
     principal: Principal,
@@ -175,10 +140,12 @@ async def add_site_visit(
     visited_on: date,
     members: list[str],
     findings: str,
+    clock: Clock,
 ) -> SiteVisitRecord:
     record = await load(session, principal, application_id)
     if record.status not in ("recommended", "under_review", "reviewed", "revising"):
-        raise InvalidTransition(current=record.status, action="site_visit", allowed=allowed_actions(principal, record))
+        allowed = (await allowed_of(session, principal, [record], clock))[record.id]
+        raise InvalidTransition(current=record.status, action="site_visit", allowed=allowed)
     visit = await repo.add_site_visit(
         session,
         SiteVisitRecord(
@@ -231,7 +198,7 @@ def _score_dict(score: ReviewScoreRecord, *, with_expert: bool) -> dict[str, Any
 async def review_view(session: AsyncSession, principal: Principal, application_id: uuid.UUID) -> ReviewView:
     record = await load(session, principal, application_id)
     members = await repo.panel(session, record.id)
-    scores = await repo.scores(session, record.id)
+    scores = await repo.scores(session, record.id, record.review_round)
     visits = await repo.site_visits(session, record.id)
     concluded = record.review_concluded_at is not None
     view = ReviewView(
@@ -263,39 +230,6 @@ async def review_view(session: AsyncSession, principal: Principal, application_i
         else [{"id": v.id, "visited_on": v.visited_on, "findings": v.findings} for v in visits]
     )
     return view
-
-
-async def create_center(session: AsyncSession, principal: Principal, record: ApplicationRecord) -> CenterRecord:
-    """Approval creates the center (state `approved`) in the same transaction; code HNTIC-{year}-{seq:03d}."""
-    assert record.decision_date is not None
-    assert record.document_no is not None
-    code = await centers.next_code(session, record.decision_date.year)
-    center = CenterRecord(
-        id=uuid.uuid4(),
-        code=code,
-        name=record.proposed_name,
-        field=record.field,
-        lead_org_id=record.lead_org_id,
-        participants=record.participants,
-        application_id=record.id,
-        rule_set=record.rule_set,
-        status="approved",
-        approved_on=record.decision_date,
-        approval_document_no=record.document_no,
-    )
-    await centers_repo.add(session, center)
-    await audit.record_transition(
-        session,
-        principal,
-        subject_type="center",
-        subject_id=center.id,
-        action="approve",
-        from_status=None,
-        to_status="approved",
-        decision_date=record.decision_date,
-        data={"code": center.code, "application_id": str(record.id), "document_no": record.document_no},
-    )
-    return center
 
 
 __all__ = ["NotFound"]

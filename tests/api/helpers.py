@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -55,6 +57,9 @@ CRITERIA_GOOD = {
 }
 
 APPROVAL = {"decision_date": "2026-08-11", "document_no": "豫科〔2026〕1号"}
+# An approval is dated on or after the review's conclusion (issue 11 §3.15), so the reviews these helpers conclude
+# are concluded on the day before APPROVAL's decision.
+CONCLUDED_AT = datetime(2026, 8, 10, 12, tzinfo=ZoneInfo("Asia/Shanghai"))
 
 
 @dataclass(frozen=True)
@@ -197,9 +202,31 @@ async def act(
     expected: int = 200,
     **body: Any,
 ) -> dict[str, Any]:
-    response = await client.post(f"/api/v1/applications/{application_id}/{action}", json=body or None, headers=headers)
+    """Take an application action; `conclude_review` runs on CONCLUDED_AT unless the test pinned its own clock."""
+    path = f"/api/v1/applications/{application_id}/{action}"
+    if action == "conclude_review":
+        with pinned_clock(client, CONCLUDED_AT):
+            response = await client.post(path, json=body or None, headers=headers)
+    else:
+        response = await client.post(path, json=body or None, headers=headers)
     assert response.status_code == expected, response.text
     return dict(response.json())
+
+
+@contextmanager
+def pinned_clock(client: httpx.AsyncClient, instant: datetime) -> Iterator[None]:
+    """Pin the service's clock for a block, unless the test already pinned one (its clock then decides)."""
+    from app.api.deps import get_clock
+
+    overrides = client._transport.app.dependency_overrides  # type: ignore[attr-defined]
+    if get_clock in overrides:
+        yield
+        return
+    overrides[get_clock] = lambda: FixedClock(tz=SHANGHAI, at=instant.astimezone(UTC))
+    try:
+        yield
+    finally:
+        overrides.pop(get_clock, None)
 
 
 async def submitted(client: httpx.AsyncClient, world: World, **overrides: Any) -> dict[str, Any]:

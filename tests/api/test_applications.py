@@ -11,7 +11,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from app.api.v1.applications.routes import get_clock
+from app.api.deps import get_clock
 from tests.api.helpers import (
     FACTS,
     PLAN,
@@ -589,7 +589,7 @@ async def test_a_closed_call_refuses_submission(client: httpx.AsyncClient, world
         await client.post(f"{APPS}/{application['id']}/submit", headers=world.applicant), 409, "rule-violation"
     )
     assert body["rule"] == "call-not-open"
-    assert body["call_id"] == world.call["id"]
+    assert [b["code"] for b in body["blocked_by"]] == ["call-not-open"]
     assert (await client.get(f"{APPS}/{application['id']}", headers=world.applicant)).json()["status"] == "draft"
 
 

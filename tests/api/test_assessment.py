@@ -180,7 +180,7 @@ async def test_unqualified_again_while_rectifying_revokes_and_a_review_can_resto
     restored = await client.post(
         f"/api/v1/centers/{centers[0]['id']}/record_rectification_review",
         headers=w["province"],
-        json={"result": "passed", "decided_on": "2027-01-15"},
+        json={"result": "passed", "decided_on": "2026-11-15"},
     )
     assert restored.status_code == 200, restored.text
     assert restored.json()["status"] == "recognized"

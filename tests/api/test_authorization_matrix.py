@@ -383,16 +383,25 @@ DECISIONS: dict[tuple[str, str], Decision] = {
     ),
     ("GET", "/centers/{center_id}"): center_reader(),
     ("PATCH", "/centers/{center_id}"): center_write(
-        ok_for=("province", "applicant"), body={"governance": {"director": "张主任"}}
+        ok_for=("province", "applicant"), body={"governance": {"board": ["理事甲"]}}
     ),
     ("PUT", "/centers/{center_id}/task-book"): province_only(REFUSED, body=TASK_BOOK),  # signed: change requests only
     ("GET", "/centers/{center_id}/actions"): center_reader(),
     ("GET", "/centers/{center_id}/history"): center_reader(),
     ("POST", "/centers/{center_id}/sign_task_book"): center_write(),
-    ("POST", "/centers/{center_id}/extend"): center_write(body={"months": 6, "reason": "设备到货延迟"}),
+    # A's center is recognized: extensions are over for everyone.
+    ("POST", "/centers/{center_id}/request_extension"): center_write(body={"months": 6, "reason": "设备到货延迟"}),
+    # Not asked for yet: refused to everyone within reach.
+    ("POST", "/centers/{center_id}/extend"): center_write(
+        body={"months": 6, "reason": "设备到货延迟", "decided_on": TODAY.isoformat()}
+    ),
+    ("POST", "/centers/{center_id}/decline_extension"): center_write(body={"reason": "理由不充分"}),
     ("POST", "/centers/{center_id}/request_acceptance"): center_write(),
     ("POST", "/centers/{center_id}/record_acceptance"): center_write(
         body={"result": "passed", "decided_on": TODAY.isoformat()}
+    ),
+    ("POST", "/centers/{center_id}/recognize"): center_write(  # not accepted yet
+        body={"decided_on": TODAY.isoformat(), "document_no": "豫科〔2026〕30号"}
     ),
     ("POST", "/centers/{center_id}/record_rectification_review"): center_write(
         body={"result": "passed", "decided_on": TODAY.isoformat()}
@@ -402,6 +411,8 @@ DECISIONS: dict[tuple[str, str], Decision] = {
     ),
     ("POST", "/centers/{center_id}/request_exit"): center_write(ok_for=("applicant",), body={"reason": "战略调整"}),
     ("POST", "/centers/{center_id}/exit"): center_write(body={"decided_on": TODAY.isoformat()}),  # not asked yet
+    ("POST", "/centers/{center_id}/decline_exit"): center_write(body={"reason": "不同意"}),  # not asked yet
+    ("POST", "/centers/{center_id}/withdraw_exit"): center_write(),  # not asked yet
     ("POST", "/centers/{center_id}/annual-reports"): applicant_files(
         body={"period_year": 2023, "summary": "2023年度总结", "kpi_actuals": {"T1": "5"}, "plan_next_year": "计划"}
     ),
@@ -420,6 +431,7 @@ DECISIONS: dict[tuple[str, str], Decision] = {
     ),
     ("GET", "/centers/{center_id}/change-requests"): center_reader(),
     ("GET", CHANGES): center_reader(),
+    ("GET", CHANGES + "/actions"): center_reader(),
     ("POST", CHANGES + "/endorse"): center_write(ok_for=("supervisor",)),
     ("POST", CHANGES + "/approve"): center_write(),  # not endorsed yet
     ("POST", CHANGES + "/reject"): center_write(ok_for=("supervisor",), body={"reason": "理由不充分"}),

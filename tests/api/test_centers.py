@@ -12,7 +12,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from app.api.v1.applications.routes import get_clock
+from app.api.deps import get_clock
 from app.services.clock import Clock
 from tests.factories import create_org, credit_code
 
@@ -334,10 +334,35 @@ async def test_a_task_book_with_duplicate_codes_or_inverted_dates_is_refused(
     auth: Any,
 ) -> None:
     w, center = await approved_center(client, auth)
-    book = {**TASK_BOOK, "targets": [TASK_BOOK["targets"][0], TASK_BOOK["targets"][0]], "ends_on": "2020-01-01"}
+    book = {
+        **TASK_BOOK,
+        "targets": [TASK_BOOK["targets"][0], TASK_BOOK["targets"][0]],
+        "starts_on": "2026-09-01",
+        "ends_on": "2020-01-01",
+    }
     response = await client.put(f"/api/v1/centers/{center['id']}/task-book", json=book, headers=w["province"])
     assert response.status_code == 422
     assert {tuple(e["loc"]) for e in response.json()["errors"]} == {("body", "targets", 1, "code"), ("body", "ends_on")}
+
+
+@pytest.mark.parametrize(("starts_on", "status"), [("2026-08-10", 422), ("2026-08-11", 200)])
+async def test_construction_does_not_start_before_the_approval_decision(
+    client: httpx.AsyncClient, auth: Any, starts_on: str, status: int
+) -> None:
+    w, center = await approved_center(client, auth)  # approved on 2026-08-11
+    book = {**TASK_BOOK, "starts_on": starts_on, "ends_on": None}
+    response = await client.put(f"/api/v1/centers/{center['id']}/task-book", json=book, headers=w["province"])
+    assert response.status_code == status, response.text
+    if status == 422:
+        assert response.json()["errors"][0]["loc"] == ["body", "starts_on"]
+
+
+async def building(client: httpx.AsyncClient, auth: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    w = await orgs(client, auth)
+    center = await import_center(
+        client, w, approved_on="2025-06-01", construction_starts_on="2025-07-01", construction_ends_on="2028-06-30"
+    )
+    return w, center
 
 
 @pytest.mark.parametrize(("months", "status"), [(0, 422), (13, 422), (1, 200), (12, 200)])
@@ -348,42 +373,85 @@ async def test_an_extension_is_1_to_12_months(
     months: int,
     status: int,
 ) -> None:
-    w = await orgs(client, auth)
-    center = await import_center(
-        client, w, approved_on="2025-06-01", construction_starts_on="2025-07-01", construction_ends_on="2028-06-30"
-    )
+    w, center = await building(client, auth)
     at(beijing(2027, 1, 1))
-    response = await client.post(
-        f"/api/v1/centers/{center['id']}/extend", json={"months": months, "reason": "疫情"}, headers=w["province"]
-    )
+    body = {"months": months, "reason": "疫情"}
+    response = await client.post(f"/api/v1/centers/{center['id']}/request_extension", json=body, headers=w["applicant"])
     assert response.status_code == status, response.text
     if status == 200:
-        assert response.json()["extension_months"] == months
+        extended = await center_action(client, center["id"], "extend", w["province"], **body, decided_on="2027-01-01")
+        assert extended["extension_months"] == months
 
 
-async def test_an_extension_happens_once_before_construction_ends_and_needs_a_reason(
+async def test_an_extension_asked_on_the_last_day_is_granted_later_from_the_original_end(
     client: httpx.AsyncClient,
     auth: Any,
     at: Any,
 ) -> None:
-    w = await orgs(client, auth)
-    center = await import_center(
-        client, w, approved_on="2025-06-01", construction_starts_on="2025-07-01", construction_ends_on="2028-06-30"
+    w, center = await building(client, auth)
+    at(beijing(2028, 6, 30))  # the last day of construction
+    refused = await center_action(
+        client, center["id"], "extend", w["province"], expected=409, months=6, reason="x", decided_on="2028-06-30"
     )
-    at(beijing(2028, 6, 30))
-    no_reason = await client.post(f"/api/v1/centers/{center['id']}/extend", json={"months": 6}, headers=w["province"])
+    assert [b["code"] for b in refused["blocked_by"]] == ["extension-not-requested"]
+    no_reason = await client.post(
+        f"/api/v1/centers/{center['id']}/request_extension", json={"months": 6}, headers=w["applicant"]
+    )
     assert no_reason.status_code == 422
     assert no_reason.json()["errors"][0]["loc"] == ["body", "reason"]
-    extended = await center_action(client, center["id"], "extend", w["province"], months=6, reason="设备延迟到货")
-    assert extended["construction_ends_on"] == "2028-12-30"
-    twice = await center_action(client, center["id"], "extend", w["province"], expected=409, months=1, reason="再延")
-    assert [c["code"] for c in twice["failed_conditions"]] == ["already-extended"]
-    other = await import_center(
-        client, w, approved_on="2025-06-01", construction_starts_on="2025-07-01", construction_ends_on="2028-06-30"
+    asked = await center_action(client, center["id"], "request_extension", w["applicant"], months=6, reason="设备延迟")
+    assert (asked["extension_requested_on"], asked["extension_requested_months"]) == ("2028-06-30", 6)
+    assert "request_extension" not in asked["allowed_actions"]
+    at(beijing(2028, 7, 20))  # the province decides after the original end
+    actions = (await client.get(f"/api/v1/centers/{center['id']}/actions", headers=w["province"])).json()
+    assert {a["action"] for a in actions if a["allowed"]} >= {"extend", "decline_extension"}
+    early = await center_action(
+        client, center["id"], "extend", w["province"], expected=422, months=6, reason="同意", decided_on="2028-06-29"
     )
+    assert early["errors"][0]["loc"] == ["body", "decided_on"]
+    extended = await center_action(
+        client, center["id"], "extend", w["province"], months=6, reason="同意延期", decided_on="2028-07-20"
+    )
+    assert (extended["construction_ends_on"], extended["extension_months"]) == ("2028-12-30", 6)
+    history = (await client.get(f"/api/v1/centers/{center['id']}/history", headers=w["province"])).json()
+    assert [h["action"] for h in history][-2:] == ["request_extension", "extend"]
+    assert history[-1]["data"]["old_ends_on"] == "2028-06-30"
+    again = await center_action(
+        client, center["id"], "request_extension", w["applicant"], expected=409, months=1, reason="再延"
+    )
+    assert [b["code"] for b in again["blocked_by"]] == ["already-extended"]
+
+
+async def test_an_extension_is_asked_before_construction_ends(client: httpx.AsyncClient, auth: Any, at: Any) -> None:
+    w, center = await building(client, auth)
     at(beijing(2028, 7, 1))
-    late = await center_action(client, other["id"], "extend", w["province"], expected=409, months=1, reason="晚了")
-    assert [c["code"] for c in late["failed_conditions"]] == ["construction-ended"]
+    late = await center_action(
+        client, center["id"], "request_extension", w["applicant"], expected=409, months=1, reason="晚了"
+    )
+    assert [b["code"] for b in late["blocked_by"]] == ["construction-ended"]
+    listed = (await client.get(f"/api/v1/centers/{center['id']}/actions", headers=w["applicant"])).json()
+    assert next(a for a in listed if a["action"] == "request_extension")["blocked_by"] == late["blocked_by"]
+
+
+async def test_a_declined_extension_may_be_asked_again_before_the_end(
+    client: httpx.AsyncClient, auth: Any, at: Any
+) -> None:
+    w, center = await building(client, auth)
+    at(beijing(2027, 3, 1))
+    await center_action(client, center["id"], "request_extension", w["applicant"], months=12, reason="延期")
+    no_reason = await center_action(client, center["id"], "decline_extension", w["province"], expected=422)
+    assert no_reason["errors"][0]["loc"] == ["body", "reason"]
+    declined = await center_action(client, center["id"], "decline_extension", w["province"], reason="理由不充分")
+    assert (declined["construction_ends_on"], declined["extension_months"]) == ("2028-06-30", None)
+    assert (
+        "request_extension"
+        in (await client.get(f"/api/v1/centers/{center['id']}", headers=w["applicant"])).json()["allowed_actions"]
+    )
+    await center_action(client, center["id"], "request_extension", w["applicant"], months=3, reason="补充理由")
+    granted = await center_action(
+        client, center["id"], "extend", w["province"], months=3, reason="同意", decided_on="2027-03-01"
+    )
+    assert granted["construction_ends_on"] == "2028-09-30"
 
 
 # --- acceptance ------------------------------------------------------------------------------------------------
@@ -419,8 +487,8 @@ async def test_acceptance_is_refused_while_a_due_report_is_not_accepted(
     )
     at(beijing(2026, 3, 1))
     refused = await center_action(client, center["id"], "request_acceptance", w["applicant"], expected=409)
-    assert refused["rule"] == "acceptance-conditions-unmet"
-    assert refused["failed_conditions"] == [
+    assert refused["rule"] == "annual-reports-missing"
+    assert refused["blocked_by"] == [
         {
             "code": "annual-reports-missing",
             "message_zh": "2024 年度工作总结尚未通过省科技厅审核",
@@ -478,16 +546,33 @@ async def test_an_independent_entity_needs_its_own_valid_credit_code(client: htt
     assert wrong.status_code == 422
 
 
-async def test_a_passed_acceptance_recognizes_the_center(client: httpx.AsyncClient, auth: Any, at: Any) -> None:
+async def test_a_passed_acceptance_is_recognized_only_by_the_provinces_decision(
+    client: httpx.AsyncClient, auth: Any, at: Any
+) -> None:
     w, center = await ready_for_acceptance(client, auth)
     at(beijing(2025, 11, 1))
     pending = await center_action(client, center["id"], "request_acceptance", w["applicant"])
     assert pending["status"] == "acceptance_pending"
-    recognized = await center_action(
+    at(beijing(2026, 1, 20))
+    accepted = await center_action(
         client, center["id"], "record_acceptance", w["province"], result="passed", decided_on="2026-01-20"
     )
+    assert (accepted["status"], accepted["accepted_on"], accepted["recognition_no"]) == (
+        "accepted",
+        "2026-01-20",
+        None,
+    )
+    assert "recognize" in accepted["allowed_actions"]
+    no_document = await center_action(
+        client, center["id"], "recognize", w["province"], expected=422, decided_on="2026-01-25"
+    )
+    assert no_document["errors"][0]["loc"] == ["body", "document_no"]
+    at(beijing(2026, 2, 3))
+    recognized = await center_action(
+        client, center["id"], "recognize", w["province"], decided_on="2026-02-03", document_no="豫科〔2026〕21号"
+    )
     assert recognized["status"] == "recognized"
-    assert recognized["recognized_on"] == "2026-01-20"
+    assert recognized["recognized_on"] == "2026-02-03"
     assert recognized["recognition_no"] == "HNTIC-R-2026-001"
 
 
@@ -495,6 +580,7 @@ async def test_a_failed_acceptance_rectifies_then_passes(client: httpx.AsyncClie
     w, center = await ready_for_acceptance(client, auth)
     at(beijing(2025, 11, 1))
     await center_action(client, center["id"], "request_acceptance", w["applicant"])
+    at(beijing(2026, 1, 20))
     failed = await center_action(
         client, center["id"], "record_acceptance", w["province"], result="failed", decided_on="2026-01-20"
     )
@@ -513,10 +599,11 @@ async def test_a_failed_acceptance_rectifies_then_passes(client: httpx.AsyncClie
     } in items
     at(beijing(2026, 3, 1))
     await center_action(client, center["id"], "request_acceptance", w["applicant"])
+    at(beijing(2026, 4, 1))
     passed = await center_action(
         client, center["id"], "record_acceptance", w["province"], result="passed", decided_on="2026-04-01"
     )
-    assert passed["status"] == "recognized"
+    assert passed["status"] == "accepted"
     assert passed["rectifying_kind"] is None
 
 
@@ -524,6 +611,7 @@ async def test_a_second_failed_acceptance_revokes_the_center(client: httpx.Async
     w, center = await ready_for_acceptance(client, auth)
     at(beijing(2025, 11, 1))
     await center_action(client, center["id"], "request_acceptance", w["applicant"])
+    at(beijing(2026, 4, 10))
     await center_action(
         client, center["id"], "record_acceptance", w["province"], result="failed", decided_on="2026-01-20"
     )
@@ -557,6 +645,7 @@ async def test_the_lead_its_supervisor_and_participants_may_not_act_for_the_acce
     w, center = await ready_for_acceptance(client, auth)
     at(beijing(2025, 11, 1))
     await center_action(client, center["id"], "request_acceptance", w["applicant"])
+    at(beijing(2026, 1, 20))
     for org in ("lead", "department", "university"):
         refused = await center_action(
             client,
@@ -590,10 +679,27 @@ async def test_an_entrusted_agency_sees_and_records_only_its_acceptance(
     assert (await client.get(path, headers=auth("third_party", org_id=other_agency["id"]))).status_code == 404
     at(beijing(2025, 11, 1))
     await center_action(client, center["id"], "request_acceptance", w["applicant"])
-    recognized = await center_action(
+    at(beijing(2026, 1, 20))
+    early = await center_action(
+        client,
+        center["id"],
+        "record_acceptance",
+        w["third_party"],
+        expected=422,
+        result="passed",
+        decided_on="2025-11-29",
+    )
+    assert early["errors"][0]["loc"] == ["body", "decided_on"]
+    accepted = await center_action(
         client, center["id"], "record_acceptance", w["third_party"], result="passed", decided_on="2026-01-20"
     )
-    assert recognized["status"] == "recognized"
+    assert accepted["status"] == "accepted"
+    # Recognition is the province's decision, never the agency's.
+    assert "recognize" not in accepted["allowed_actions"]
+    refused = await center_action(
+        client, center["id"], "recognize", w["third_party"], expected=409, decided_on="2026-01-20", document_no="x"
+    )
+    assert refused["code"] == "invalid-transition"
 
 
 # --- revocation, exit, changes ------------------------------------------------------------------------------------

@@ -162,6 +162,9 @@ async def test_blocked_by_explains_wrong_role_wrong_state_and_a_failing_rule(
         {
             "code": "eligibility-rule-failed",
             "rule": "rd_staff_ratio",
+            "outcome": "fail",
+            "expected": "≥ 10%",
+            "actual": "9.90%",
             "message_zh": submit["blocked_by"][0]["message_zh"],
             "message_en": submit["blocked_by"][0]["message_en"],
         }
@@ -178,6 +181,9 @@ async def test_blocked_by_explains_wrong_role_wrong_state_and_a_failing_rule(
     refused = await client.post(f"/api/v1/applications/{application['id']}/submit", headers=world.applicant)
     assert refused.status_code == 409
     assert refused.json()["code"] == "ineligible"
+    # The refusal carries exactly what the actions endpoint listed.
+    assert refused.json()["blocked_by"] == submit["blocked_by"]
+    assert refused.json()["allowed_actions"] == shown["allowed_actions"]
 
 
 async def test_blocked_by_explains_a_missing_annual_report(client: httpx.AsyncClient, auth: Any) -> None:

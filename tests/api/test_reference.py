@@ -125,9 +125,12 @@ async def test_the_state_machines_include_the_application_lifecycle(
     assert {"action": "submit", "from": "draft", "to": ["submitted"], "roles": ["applicant"]} in application[
         "transitions"
     ]
-    assert {"action": "recommend", "from": "submitted", "to": ["recommended"], "roles": ["supervisor"]} in application[
-        "transitions"
-    ]
+    assert {
+        "action": "recommend",
+        "from": "submitted",
+        "to": ["recommended"],
+        "roles": ["province", "supervisor"],
+    } in application["transitions"]
 
 
 @pytest.mark.parametrize("path", ["/api/v1/reference", "/api/v1/reference/state-machines"])

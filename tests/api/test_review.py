@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -16,14 +17,17 @@ from tests.api.helpers import (
     CRITERIA_GOOD,
     FACTS,
     PLAN,
+    SHANGHAI,
     World,
     act,
     criteria_for_total,
     draft,
     expert,
     experts,
+    locs,
     make_world,
     other_lead,
+    pinned_clock,
     problem,
     put_panel,
     recommended,
@@ -161,16 +165,37 @@ async def test_a_draft_gets_no_panel(client: httpx.AsyncClient, world: World) ->
     assert problem(response, 409, "invalid-transition")["current_status"] == "draft"
 
 
-async def test_the_panel_is_fixed_once_the_review_opens(
+async def test_during_review_only_members_who_have_not_scored_are_replaced_and_with_a_reason(
     client: httpx.AsyncClient, world: World, auth: TokenFactory
 ) -> None:
     application, panel = await under_review(client, world, auth)
-    response = await put_panel(client, application["id"], world.province, await experts(client, world.province, 5))
-    body = problem(response, 409, "invalid-transition")
-    assert body["current_status"] == "under_review"
-    assert body["allowed_actions"] == ["conclude_review"]
+    await score(client, application["id"], auth, panel[0], criteria_for_total(80), expected=201)
+    path = f"{APPS}/{application['id']}/panel"
+    substitute = await expert(client, world.province, panel[1]["category"])
+    swapped = [panel[0]["id"], substitute["id"], *[e["id"] for e in panel[2:]]]
+    no_reason = await client.put(path, json={"expert_ids": swapped}, headers=world.province)
+    assert locs(problem(no_reason, 422, "validation-failed")) == [["body", "reason"]]
+    scored_out = [substitute["id"], *[e["id"] for e in panel[1:]]]
+    refused = await client.put(path, json={"expert_ids": scored_out, "reason": "调整"}, headers=world.province)
+    assert locs(problem(refused, 422, "validation-failed")) == [["body", "expert_ids"]]
+    too_small = await client.put(path, json={"expert_ids": swapped[:4], "reason": "生病"}, headers=world.province)
+    assert problem(too_small, 409, "rule-violation")["rule"] == "panel-too-small"
+    replaced = await client.put(
+        path, json={"expert_ids": swapped, "reason": "专家因病无法评审"}, headers=world.province
+    )
+    assert replaced.status_code == 200, replaced.text
     view = (await review_of(client, application["id"], world.province)).json()
-    assert [m["expert_id"] for m in view["panel"]] == [e["id"] for e in panel]
+    assert [m["expert_id"] for m in view["panel"]] == swapped
+    assert view["scores_received"] == 1
+    # The replaced member is off the panel: it can no longer score, and the review waits only for current members.
+    await score(client, application["id"], auth, panel[1], criteria_for_total(80), expected=404)
+    actions = (await client.get(f"{APPS}/{application['id']}/actions", headers=world.province)).json()
+    conclude = next(a for a in actions if a["action"] == "conclude_review")
+    assert [b["missing_count"] for b in conclude["blocked_by"]] == [4]
+    for member in [substitute, *panel[2:]]:
+        await score(client, application["id"], auth, member, criteria_for_total(80), expected=201)
+    concluded = await act(client, application["id"], "conclude_review", world.province)
+    assert concluded["aggregate_score"] == "80.00"
 
 
 async def test_open_review_needs_a_panel(client: httpx.AsyncClient, world: World) -> None:
@@ -517,14 +542,16 @@ async def test_approval_creates_the_center_numbered_within_its_decision_year(
         for member in panel:
             await score(client, application["id"], auth, member, criteria_for_total(80), expected=201)
         await act(client, application["id"], "conclude_review", world.province)
-        done = await act(
-            client,
-            application["id"],
-            "approve",
-            world.province,
-            decision_date=decision_date,
-            document_no="豫科〔2026〕9号",
-        )
+        # A decision is not dated in the future: these approvals are taken on 2 January 2027.
+        with pinned_clock(client, datetime(2027, 1, 2, 12, tzinfo=SHANGHAI)):
+            done = await act(
+                client,
+                application["id"],
+                "approve",
+                world.province,
+                decision_date=decision_date,
+                document_no="豫科〔2026〕9号",
+            )
         codes.append((await client.get(f"/api/v1/centers/{done['center_id']}", headers=world.province)).json()["code"])
     assert codes == ["HNTIC-2026-002", "HNTIC-2027-001"]
     history = (await client.get(f"{APPS}/{concluded['id']}/history", headers=world.province)).json()

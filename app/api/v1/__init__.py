@@ -2,14 +2,16 @@
 
 from fastapi import APIRouter
 
+from app.api.v1.annual_reports.routes import router as annual_reports_router
 from app.api.v1.applications.routes import router as applications_router
 from app.api.v1.assessments.routes import funding_router
 from app.api.v1.assessments.routes import router as assessments_router
 from app.api.v1.calls.routes import router as calls_router
-from app.api.v1.centers.routes import obligations_router
 from app.api.v1.centers.routes import router as centers_router
+from app.api.v1.change_requests.routes import router as change_requests_router
 from app.api.v1.events.routes import router as events_router
 from app.api.v1.experts.routes import router as experts_router
+from app.api.v1.obligations.routes import router as obligations_router
 from app.api.v1.organizations.routes import router as organizations_router
 from app.api.v1.reference.routes import router as reference_router
 from app.api.v1.reports.routes import router as reports_router
@@ -25,6 +27,8 @@ for sub in (
     applications_router,
     reviews_router,
     centers_router,
+    annual_reports_router,
+    change_requests_router,
     obligations_router,
     assessments_router,
     funding_router,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -105,6 +105,21 @@ def action_reads(views: Any) -> list[ActionRead]:
         ActionRead(action=v.action, allowed=v.allowed, blocked_by=[BlockerRead(**b.as_dict()) for b in v.blocked_by])
         for v in views
     ]
+
+
+class TransitionRead(ReadModel):
+    action: str
+    from_status: str | None
+    to_status: str
+    actor_sub: str
+    actor_role: str
+    reason: str | None
+    decision_date: date | None
+    occurred_at: datetime
+    data: dict[str, Any] = Field(
+        default_factory=dict,
+        description="What the decision recorded (old and new values, the decision's SHA-256, ...).",
+    )
 
 
 def omitted() -> Any:

@@ -143,14 +143,21 @@ async def replace_panel(session: AsyncSession, application_id: uuid.UUID, expert
     await session.flush()
 
 
-async def scores(session: AsyncSession, application_id: uuid.UUID) -> list[ReviewScoreRecord]:
-    query = select(ReviewScoreRecord).where(ReviewScoreRecord.application_id == application_id)
+async def scores(session: AsyncSession, application_id: uuid.UUID, round: int) -> list[ReviewScoreRecord]:
+    """The sheets of one review round (earlier rounds' sheets stay stored and never count again)."""
+    query = select(ReviewScoreRecord).where(
+        ReviewScoreRecord.application_id == application_id, ReviewScoreRecord.round == round
+    )
     return list((await session.execute(query.order_by(ReviewScoreRecord.created_at))).scalars())
 
 
-async def score_of(session: AsyncSession, application_id: uuid.UUID, expert_id: uuid.UUID) -> ReviewScoreRecord | None:
+async def score_of(
+    session: AsyncSession, application_id: uuid.UUID, expert_id: uuid.UUID, round: int
+) -> ReviewScoreRecord | None:
     query = select(ReviewScoreRecord).where(
-        ReviewScoreRecord.application_id == application_id, ReviewScoreRecord.expert_id == expert_id
+        ReviewScoreRecord.application_id == application_id,
+        ReviewScoreRecord.expert_id == expert_id,
+        ReviewScoreRecord.round == round,
     )
     return (await session.execute(query)).scalar_one_or_none()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,6 +18,11 @@ async def get(session: AsyncSession, call_id: uuid.UUID, *, for_update: bool = F
     if for_update:
         query = query.with_for_update()
     return (await session.execute(query)).scalar_one_or_none()
+
+
+async def get_many(session: AsyncSession, ids: Collection[uuid.UUID]) -> dict[uuid.UUID, CallRecord]:
+    query = select(CallRecord).where(CallRecord.id.in_(list(ids)))
+    return {r.id: r for r in (await session.execute(query)).scalars()}
 
 
 async def add(session: AsyncSession, record: CallRecord) -> CallRecord:

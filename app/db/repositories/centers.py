@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, Select, func, or_, select
@@ -235,3 +236,18 @@ async def count_recognized_in_year(session: AsyncSession, year: int) -> int:
         select(func.count()).select_from(CenterRecord).where(CenterRecord.recognition_no.startswith(f"HNTIC-R-{year}-"))
     )
     return int((await session.execute(query)).scalar_one())
+
+
+async def assessment_agencies(session: AsyncSession, center_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, set[str]]:
+    """{center_id: ids of the agencies entrusted with a cycle that includes it}, for many centers in one query."""
+    out: dict[uuid.UUID, set[str]] = {cid: set() for cid in center_ids}
+    if not center_ids:
+        return out
+    query = (
+        select(AssessmentEntryRecord.center_id, AssessmentCycleRecord.entrusted_to_org_id)
+        .join(AssessmentCycleRecord, AssessmentCycleRecord.id == AssessmentEntryRecord.cycle_id)
+        .where(AssessmentEntryRecord.center_id.in_(center_ids), AssessmentCycleRecord.entrusted_to_org_id.is_not(None))
+    )
+    for center_id, agency_id in (await session.execute(query)).all():
+        out[center_id].add(str(agency_id))
+    return out

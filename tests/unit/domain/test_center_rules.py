@@ -1,38 +1,293 @@
+"""The center lifecycle's guards and argument rules (domain.md §6; 豫科〔2021〕116号 五(四)), at their edges."""
+
 from __future__ import annotations
 
+import uuid
+from dataclasses import replace
 from datetime import date
+from typing import Any
 
 import pytest
 
-from app.domain.centers import acceptance_blockers, exit_blockers
+from app.domain import centers as rules
+from app.domain.annual_reports import period_year_problem
+from app.domain.errors import ActionBlocked
+from app.domain.principal import Principal
 
 INDEPENDENT = {"status": "independent", "kind": "enterprise", "credit_code": "91350100M000100Y43"}
+AGENCY = uuid.uuid4()
+PROVINCE = Principal("p", "province")
+LEAD = Principal("a", "applicant", org_id=uuid.uuid4())
+ENTRUSTED = Principal("t", "third_party", org_id=AGENCY)
+STRANGER = Principal("t2", "third_party", org_id=uuid.uuid4())
+END = date(2026, 11, 30)
+
+BUILDING = rules.CenterFacts(
+    status="under_construction",
+    today=date(2026, 9, 1),
+    approved_on=date(2023, 8, 11),
+    has_task_book=True,
+    construction_ends_on=END,
+    accepted_report_years=frozenset({2023, 2024, 2025}),
+    legal_entity=INDEPENDENT,
+    acceptance_agency_org_id=str(AGENCY),
+)
 
 
-@pytest.mark.parametrize(("after_failed_acceptance", "codes"), [(False, ["acceptance-too-early"]), (True, [])])
-def test_the_acceptance_window_does_not_apply_after_a_failed_acceptance(
-    after_failed_acceptance: bool, codes: list[str]
-) -> None:
-    blockers = acceptance_blockers(
-        today=date(2025, 1, 1),
-        construction_ends_on=date(2025, 11, 30),
-        approved_on=date(2024, 6, 1),
-        accepted_report_years={2024},
-        legal_entity=INDEPENDENT,
-        after_failed_acceptance=after_failed_acceptance,
-    )
-    assert [b.code for b in blockers] == codes
+def codes(action: str, actor: Principal, facts: rules.CenterFacts) -> list[str]:
+    return [b.code for b in rules.LIFECYCLE.blockers(action, actor, facts)]
+
+
+def problems(action: str, facts: rules.CenterFacts, **body: Any) -> list[str]:
+    return [name for name, _ in rules.argument_problems(action, facts, body)]
+
+
+# --- acceptance: requested in the last 3 months, decided after the end --------------------------------------------
 
 
 @pytest.mark.parametrize(
-    ("action", "requested", "codes"),
+    ("today", "expected"),
+    [(date(2026, 8, 29), ["acceptance-too-early"]), (date(2026, 8, 30), []), (END, [])],
+)
+def test_acceptance_may_be_requested_from_exactly_three_months_before_construction_ends(
+    today: date, expected: list[str]
+) -> None:
+    assert codes("request_acceptance", LEAD, replace(BUILDING, today=today)) == expected
+
+
+def test_the_acceptance_window_does_not_apply_after_a_failed_acceptance() -> None:
+    rectifying = replace(BUILDING, status="rectifying", rectifying_kind="acceptance", today=date(2020, 1, 1))
+    assert codes("request_acceptance", LEAD, rectifying) == []
+
+
+def test_a_center_rectifying_after_an_assessment_does_not_request_acceptance() -> None:
+    rectifying = replace(BUILDING, status="rectifying", rectifying_kind="assessment")
+    assert codes("request_acceptance", LEAD, rectifying) == ["rectifying-after-assessment"]
+
+
+def test_acceptance_needs_every_due_report_accepted_and_an_independent_legal_entity() -> None:
+    facts = replace(
+        BUILDING,
+        accepted_report_years=frozenset({2023, 2024}),
+        legal_entity={"status": "relatively_independent", "kind": None, "credit_code": None},
+    )
+    assert codes("request_acceptance", LEAD, facts) == ["annual-reports-missing", "legal-entity-not-independent"]
+
+
+def test_the_report_for_last_year_is_due_on_31_january_and_not_before() -> None:
+    facts = replace(BUILDING, accepted_report_years=frozenset({2023, 2024}))
+    assert "annual-reports-missing" not in codes("request_acceptance", LEAD, replace(facts, today=date(2026, 1, 30)))
+    assert "annual-reports-missing" in codes("request_acceptance", LEAD, replace(facts, today=date(2026, 1, 31)))
+
+
+def test_a_pending_extension_request_is_decided_before_acceptance() -> None:
+    facts = replace(BUILDING, extension_requested_on=date(2026, 9, 1))
+    assert codes("request_acceptance", LEAD, facts) == ["extension-pending"]
+
+
+@pytest.mark.parametrize(("today", "expected"), [(END.replace(day=29), ["construction-not-ended"]), (END, [])])
+def test_the_acceptance_verdict_is_recorded_only_once_construction_has_ended(today: date, expected: list[str]) -> None:
+    pending = replace(BUILDING, status="acceptance_pending", today=today, acceptance_requested_on=date(2026, 9, 1))
+    assert codes("record_acceptance", PROVINCE, pending) == expected
+
+
+def test_only_the_entrusted_agency_records_an_acceptance_among_third_parties() -> None:
+    pending = replace(BUILDING, status="acceptance_pending", today=date(2027, 1, 5))
+    assert codes("record_acceptance", ENTRUSTED, pending) == []
+    assert codes("record_acceptance", STRANGER, pending) == ["not-entrusted"]
+    assert codes("record_acceptance", LEAD, pending) == ["wrong-role"]
+
+
+@pytest.mark.parametrize(
+    ("decided_on", "bad"),
     [
-        ("request_exit", False, []),
-        ("request_exit", True, ["exit-already-requested"]),
-        ("exit", True, []),
-        ("exit", False, ["exit-not-requested"]),
-        ("revoke", False, []),
+        (date(2026, 11, 29), ["decided_on"]),  # the day before the end
+        (date(2026, 11, 30), []),  # the last day of construction
+        (date(2027, 1, 5), []),  # today
+        (date(2027, 1, 6), ["decided_on"]),  # tomorrow
     ],
 )
-def test_exit_is_asked_once_and_approved_only_when_asked(action: str, requested: bool, codes: list[str]) -> None:
-    assert [b.code for b in exit_blockers(action, exit_requested=requested)] == codes
+def test_an_acceptance_verdict_is_dated_between_the_end_of_construction_and_today(
+    decided_on: date, bad: list[str]
+) -> None:
+    pending = replace(BUILDING, status="acceptance_pending", today=date(2027, 1, 5))
+    assert problems("record_acceptance", pending, result="passed", decided_on=decided_on) == bad
+
+
+def test_an_acceptance_verdict_is_not_dated_before_the_request() -> None:
+    pending = replace(
+        BUILDING, status="acceptance_pending", today=date(2027, 6, 1), acceptance_requested_on=date(2027, 1, 10)
+    )
+    assert problems("record_acceptance", pending, result="failed", decided_on=date(2027, 1, 9)) == ["decided_on"]
+    assert problems("record_acceptance", pending, result="failed", decided_on=date(2027, 1, 10)) == []
+
+
+def test_a_passed_acceptance_makes_the_center_accepted_not_recognized() -> None:
+    assert rules.acceptance_outcome(passed=True, failures_before=0, decided_on=END).status == "accepted"
+
+
+def test_a_first_failure_gives_three_months_to_rectify_and_a_second_revokes() -> None:
+    first = rules.acceptance_outcome(passed=False, failures_before=0, decided_on=date(2026, 11, 30))
+    assert (first.status, first.rectifying_kind, first.rectification_due_on) == (
+        "rectifying",
+        "acceptance",
+        date(2027, 2, 28),
+    )
+    second = rules.acceptance_outcome(passed=False, failures_before=1, decided_on=date(2027, 2, 1))
+    assert (second.status, second.revocation_reason) == ("revoked", "failed_acceptance")
+
+
+def test_only_the_province_recognizes_and_only_an_accepted_center() -> None:
+    accepted = replace(BUILDING, status="accepted")
+    assert codes("recognize", PROVINCE, accepted) == []
+    assert codes("recognize", ENTRUSTED, accepted) == ["wrong-role"]
+    assert codes("recognize", PROVINCE, replace(BUILDING, status="acceptance_pending")) == ["wrong-state"]
+    assert problems("recognize", replace(accepted, today=date(2027, 3, 1)), decided_on=date(2027, 3, 1)) == [
+        "document_no"
+    ]
+
+
+# --- extension: asked for before the end, decided later, once ------------------------------------------------------
+
+
+@pytest.mark.parametrize(("today", "expected"), [(END, []), (date(2026, 12, 1), ["construction-ended"])])
+def test_an_extension_is_requested_at_the_latest_on_the_last_day_of_construction(
+    today: date, expected: list[str]
+) -> None:
+    assert codes("request_extension", LEAD, replace(BUILDING, today=today)) == expected
+
+
+def test_an_extension_asked_a_week_before_the_end_can_be_granted_after_the_end() -> None:
+    asked = replace(BUILDING, extension_requested_on=date(2026, 11, 23), today=date(2027, 1, 15))
+    assert codes("extend", PROVINCE, asked) == []
+    assert codes("decline_extension", PROVINCE, asked) == []
+    assert problems("extend", asked, months=12, reason="设备延期到货", decided_on=date(2027, 1, 15)) == []
+
+
+def test_the_province_extends_only_what_was_asked_and_only_once() -> None:
+    assert codes("extend", PROVINCE, BUILDING) == ["extension-not-requested"]
+    extended = replace(BUILDING, extension_months=6)
+    assert codes("request_extension", LEAD, extended) == ["already-extended"]
+    assert codes("request_extension", LEAD, replace(BUILDING, extension_requested_on=date(2026, 9, 1))) == [
+        "extension-already-requested"
+    ]
+
+
+@pytest.mark.parametrize(("months", "bad"), [(0, ["months"]), (1, []), (12, []), (13, ["months"])])
+def test_an_extension_is_one_to_twelve_months(months: int, bad: list[str]) -> None:
+    assert problems("request_extension", BUILDING, months=months, reason="理由") == bad
+
+
+def test_an_extension_decision_is_not_dated_before_its_request_nor_in_the_future() -> None:
+    asked = replace(BUILDING, extension_requested_on=date(2026, 11, 23), today=date(2026, 12, 10))
+    body = {"months": 6, "reason": "理由"}
+    assert problems("extend", asked, decided_on=date(2026, 11, 22), **body) == ["decided_on"]
+    assert problems("extend", asked, decided_on=date(2026, 12, 11), **body) == ["decided_on"]
+    assert problems("extend", asked, decided_on=date(2026, 11, 23), **body) == []
+
+
+# --- exit: asked, then approved, declined or withdrawn ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("action", "actor", "requested", "expected"),
+    [
+        ("request_exit", LEAD, False, []),
+        ("request_exit", LEAD, True, ["exit-already-requested"]),
+        ("exit", PROVINCE, True, []),
+        ("exit", PROVINCE, False, ["exit-not-requested"]),
+        ("decline_exit", PROVINCE, True, []),
+        ("decline_exit", PROVINCE, False, ["exit-not-requested"]),
+        ("withdraw_exit", LEAD, True, []),
+        ("withdraw_exit", LEAD, False, ["exit-not-requested"]),
+        ("withdraw_exit", PROVINCE, True, ["wrong-role"]),
+        ("revoke", PROVINCE, False, []),
+    ],
+)
+def test_exit_is_asked_then_approved_declined_or_withdrawn(
+    action: str, actor: Principal, requested: bool, expected: list[str]
+) -> None:
+    facts = replace(BUILDING, exit_requested_on=date(2026, 9, 1) if requested else None)
+    assert codes(action, actor, facts) == expected
+
+
+def test_a_rectification_review_follows_only_an_assessment_and_only_by_its_agency() -> None:
+    after_assessment = replace(
+        BUILDING, status="rectifying", rectifying_kind="assessment", assessment_agency_org_ids=frozenset({str(AGENCY)})
+    )
+    assert codes("record_rectification_review", PROVINCE, after_assessment) == []
+    assert codes("record_rectification_review", ENTRUSTED, after_assessment) == []
+    assert codes("record_rectification_review", STRANGER, after_assessment) == ["not-entrusted"]
+    after_acceptance = replace(after_assessment, rectifying_kind="acceptance")
+    assert codes("record_rectification_review", PROVINCE, after_acceptance) == ["not-rectifying-after-assessment"]
+
+
+def test_the_refusal_carries_exactly_the_blockers_the_explanation_lists() -> None:
+    facts = replace(BUILDING, today=date(2026, 1, 1), accepted_report_years=frozenset())
+    listed = next(v for v in rules.LIFECYCLE.views(LEAD, facts) if v.action == "request_acceptance")
+    with pytest.raises(ActionBlocked) as refused:
+        rules.LIFECYCLE.check("request_acceptance", LEAD, facts)
+    assert refused.value.blockers == [b.as_dict() for b in listed.blocked_by]
+    assert refused.value.allowed == rules.LIFECYCLE.allowed(LEAD, facts)
+    assert "request_acceptance" not in refused.value.allowed
+
+
+def test_record_assessment_is_internal_and_never_offered() -> None:
+    recognized = replace(BUILDING, status="recognized")
+    assert "record_assessment" not in rules.LIFECYCLE.allowed(PROVINCE, recognized)
+    assert "record_assessment" not in [v.action for v in rules.LIFECYCLE.views(PROVINCE, recognized)]
+
+
+# --- editing the center ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("status", "frozen"),
+    [
+        ("under_construction", False),
+        ("acceptance_pending", True),
+        ("accepted", True),
+        ("recognized", True),
+        ("rectifying", False),
+    ],
+)
+def test_the_legal_entity_is_frozen_from_the_acceptance_request_on(status: str, frozen: bool) -> None:
+    blockers = rules.update_blockers(LEAD, replace(BUILDING, status=status), {"legal_entity"})
+    assert [b.code for b in blockers] == (["legal-entity-frozen"] if frozen else [])
+    assert rules.update_blockers(LEAD, replace(BUILDING, status=status), {"governance"}) == []
+
+
+def test_the_director_changes_only_by_change_request() -> None:
+    current = {"board": [], "director": "张主任", "expert_committee": [], "technical_committee": []}
+    assert rules.director_change_blockers(current, {**current, "board": ["李理事"]}) == []
+    assert [b.code for b in rules.director_change_blockers(current, {**current, "director": "王主任"})] == [
+        "director-by-change-request"
+    ]
+
+
+def test_observers_experts_and_supervisors_do_not_edit_a_center() -> None:
+    for role in ("observer", "expert", "supervisor", "third_party"):
+        assert [b.code for b in rules.update_blockers(Principal("x", role), BUILDING, {"governance"})] == ["wrong-role"]
+
+
+@pytest.mark.parametrize(
+    ("starts_on", "ends_on", "bad"),
+    [
+        ("2023-08-10", None, [("starts_on",)]),  # the day before approval
+        ("2023-08-11", None, []),
+        ("2023-08-11", "2033-08-11", []),  # exactly 10 years
+        ("2023-08-11", "2033-08-12", [("ends_on",)]),
+        ("2023-08-11", "2023-08-11", [("ends_on",)]),
+    ],
+)
+def test_a_task_book_starts_on_or_after_approval_and_lasts_at_most_ten_years(
+    starts_on: str, ends_on: str | None, bad: list[tuple[str, ...]]
+) -> None:
+    book = {"targets": [], "starts_on": starts_on, "ends_on": ends_on}
+    assert [where for where, _ in rules.task_book_problems(book, approved_on=date(2023, 8, 11))] == bad
+
+
+@pytest.mark.parametrize(("year", "ok"), [(2022, False), (2023, True), (2025, True), (2026, False)])
+def test_an_annual_report_covers_a_finished_year_from_the_approval_year(year: int, ok: bool) -> None:
+    problem = period_year_problem(year, approved_on=date(2023, 8, 11), today=date(2026, 12, 31))
+    assert (problem is None) == ok

@@ -19,7 +19,7 @@ from app.domain.lifecycles import (
 from app.domain.reference import ROLES, codes
 
 ALL_ROLES = codes(ROLES)
-LIVE = ("approved", "under_construction", "acceptance_pending", "recognized", "rectifying")
+LIVE = ("approved", "under_construction", "acceptance_pending", "accepted", "recognized", "rectifying")
 
 # The expected tables, written out from the spec independently of the code: (action, from, to, roles).
 Row = tuple[str, str, tuple[str, ...], frozenset[str]]
@@ -34,10 +34,12 @@ _APPLICATION_COMMON: list[Row] = [
     _r("withdraw", "returned", "withdrawn", "applicant"),
     _r("withdraw", "submitted", "withdrawn", "applicant"),
     _r("withdraw", "revising", "withdrawn", "applicant"),
-    _r("return", "submitted", "returned", "supervisor"),
-    _r("reject", "submitted", "not_recommended", "supervisor"),
-    _r("recommend", "submitted", "recommended", "supervisor"),
+    # The province takes the supervisor's steps for a lead without a supervising department (domain.md §6).
+    _r("return", "submitted", "returned", "supervisor", "province"),
+    _r("reject", "submitted", "not_recommended", "supervisor", "province"),
+    _r("recommend", "submitted", "recommended", "supervisor", "province"),
     _r("open_review", "recommended", "under_review", "province"),
+    _r("open_review", "reviewed", "under_review", "province"),
     _r("conclude_review", "under_review", "reviewed", "province"),
     _r("request_revision", "reviewed", "revising", "province"),
     _r("resubmit", "revising", "reviewed", "applicant"),
@@ -62,35 +64,40 @@ SPEC: dict[str, list[Row]] = {
     ],
     "center": [
         _r("sign_task_book", "approved", "under_construction", "province"),
+        _r("request_extension", "under_construction", "under_construction", "applicant"),
         _r("extend", "under_construction", "under_construction", "province"),
+        _r("decline_extension", "under_construction", "under_construction", "province"),
         _r("request_acceptance", "under_construction", "acceptance_pending", "applicant"),
         _r("request_acceptance", "rectifying", "acceptance_pending", "applicant"),
         _r(
             "record_acceptance",
             "acceptance_pending",
-            ("recognized", "rectifying", "revoked"),
+            ("accepted", "rectifying", "revoked"),
             "province",
             "third_party",
         ),
+        _r("recognize", "accepted", "recognized", "province"),
         _r("record_rectification_review", "rectifying", ("recognized", "revoked"), "province", "third_party"),
         _r("record_assessment", "recognized", ("recognized", "rectifying", "revoked"), "province"),
-        _r("record_assessment", "rectifying", ("rectifying", "revoked"), "province"),
+        _r("record_assessment", "rectifying", ("recognized", "rectifying", "revoked"), "province"),
         *(_r("revoke", state, "revoked", "province") for state in LIVE),
         *(_r("request_exit", state, state, "applicant") for state in LIVE),
         *(_r("exit", state, "exited", "province") for state in LIVE),
+        *(_r("decline_exit", state, state, "province") for state in LIVE),
+        *(_r("withdraw_exit", state, state, "applicant") for state in LIVE),
     ],
     "annual_report": [
         _r("submit", "draft", "submitted", "applicant"),
-        _r("endorse", "submitted", "endorsed", "supervisor"),
+        _r("endorse", "submitted", "endorsed", "supervisor", "province"),
         _r("accept", "endorsed", "accepted", "province"),
-        _r("return", "submitted", "returned", "supervisor"),
+        _r("return", "submitted", "returned", "supervisor", "province"),
         _r("return", "endorsed", "returned", "province"),
         _r("submit", "returned", "submitted", "applicant"),
     ],
     "change_request": [
-        _r("endorse", "filed", "endorsed", "supervisor"),
+        _r("endorse", "filed", "endorsed", "supervisor", "province"),
         _r("approve", "endorsed", "approved", "province"),
-        _r("reject", "filed", "rejected", "supervisor"),
+        _r("reject", "filed", "rejected", "supervisor", "province"),
         _r("reject", "endorsed", "rejected", "province"),
     ],
 }
@@ -220,28 +227,43 @@ def test_a_terminal_state_allows_nothing_to_anyone(name: str, state: str) -> Non
         pytest.param(
             APPLICATION, "submitted", "supervisor", ["return", "reject", "recommend"], id="application submitted sup"
         ),
-        pytest.param(APPLICATION, "submitted", "province", [], id="application submitted province"),
         pytest.param(
-            APPLICATION, "reviewed", "province", ["request_revision", "approve", "reject"], id="application reviewed"
+            APPLICATION,
+            "submitted",
+            "province",
+            ["return", "reject", "recommend"],
+            id="application submitted province (a guard keeps it to leads without a supervisor)",
+        ),
+        pytest.param(
+            APPLICATION,
+            "reviewed",
+            "province",
+            ["open_review", "request_revision", "approve", "reject"],
+            id="application reviewed",
         ),
         pytest.param(APPLICATION, "reviewed", "expert", [], id="application reviewed expert"),
         pytest.param(APPLICATION_FAST_TRACK, "draft", "province", ["submit"], id="fast track draft province"),
         pytest.param(
-            CENTER, "under_construction", "province", ["extend", "revoke", "exit"], id="center construction province"
+            CENTER,
+            "under_construction",
+            "province",
+            ["extend", "decline_extension", "revoke", "exit", "decline_exit"],
+            id="center construction province",
         ),
         pytest.param(
             CENTER,
             "under_construction",
             "applicant",
-            ["request_acceptance", "request_exit"],
+            ["request_extension", "request_acceptance", "request_exit", "withdraw_exit"],
             id="center construction applicant",
         ),
+        pytest.param(CENTER, "accepted", "province", ["recognize", "revoke", "exit", "decline_exit"], id="accepted"),
         pytest.param(CENTER, "acceptance_pending", "third_party", ["record_acceptance"], id="center pending agency"),
         pytest.param(
             CENTER,
             "rectifying",
             "province",
-            ["record_rectification_review", "record_assessment", "revoke", "exit"],
+            ["record_rectification_review", "record_assessment", "revoke", "exit", "decline_exit"],
             id="center rectifying province",
         ),
         pytest.param(CENTER, "recognized", "observer", [], id="center recognized observer"),
@@ -291,7 +313,6 @@ def test_one_action_name_from_two_states_is_decided_by_the_row_of_the_current_st
 @pytest.mark.parametrize(
     ("machine", "state", "action", "role"),
     [
-        pytest.param(APPLICATION, "submitted", "reject", "province", id="province cannot reject before review"),
         pytest.param(APPLICATION, "reviewed", "reject", "supervisor", id="supervisor cannot reject after review"),
         pytest.param(ANNUAL_REPORT, "endorsed", "return", "supervisor", id="supervisor cannot return endorsed"),
     ],

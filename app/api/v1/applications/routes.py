@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Query, Request
+from fastapi import APIRouter, Body, Query
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.api.deps import (
+    ClockDep,
+    CurrentRuleSetDep,
     IdempotencyDep,
     IfMatchDep,
     Page,
@@ -27,38 +30,26 @@ from app.api.v1.applications.schemas import (
     ApplicationRead,
     ApplicationUpdate,
     EligibilityRead,
-    TransitionRead,
     application_read,
 )
-from app.api.v1.common import ActionRead, FieldCode, FormationMode, action_reads
-from app.domain.errors import InvalidTransition
+from app.api.v1.common import ActionRead, FieldCode, FormationMode, TransitionRead, action_reads
 from app.domain.principal import Principal
-from app.services import actions
 from app.services import applications as service
 from app.services.clock import Clock
 
 router = APIRouter(prefix="/applications", tags=["applications"])
 
 
-async def get_clock(request: Request) -> Clock:
-    return Clock(request.app.state.settings.tz)
-
-
-ClockDep = Annotated[Clock, Depends(get_clock)]
-
-
-async def _allowed_now(
-    session: AsyncSession, principal: Principal, application_id: uuid.UUID, clock: Clock
-) -> list[str]:
-    """A refusal answers the same allowed_actions as a GET would (guards included), not only the table's."""
-    return await actions.application_allowed(
-        session, principal, await service.load(session, principal, application_id), clock
-    )
+async def _reads(
+    session: AsyncSession, principal: Principal, records: Sequence[Any], clock: Clock
+) -> list[ApplicationRead]:
+    """Applications with the caller's allowed actions, from the same blockers as GET …/actions and refusals."""
+    allowed = await service.allowed_of(session, principal, records, clock)
+    return [application_read(r, allowed[r.id]) for r in records]
 
 
 async def _read(session: AsyncSession, principal: Principal, record: Any, clock: Clock) -> ApplicationRead:
-    """The application with the caller's allowed actions, from the same function as GET .../actions."""
-    return application_read(record, await actions.application_allowed(session, principal, record, clock))
+    return (await _reads(session, principal, [record], clock))[0]
 
 
 @router.post(
@@ -70,11 +61,11 @@ async def _read(session: AsyncSession, principal: Principal, record: Any, clock:
 )
 async def create_application(
     body: ApplicationCreate,
-    request: Request,
     session: SessionDep,
     principal: PrincipalDep,
     idempotency: IdempotencyDep,
     clock: ClockDep,
+    current_rule_set: CurrentRuleSetDep,
 ) -> JSONResponse:
     """Draft an application. A lead organization (applicant) applies to a published call for itself; the province
     creates fast-track (一事一议) applications, with `fast_track_basis`, for a lead it names."""
@@ -83,7 +74,7 @@ async def create_application(
     if (replay := await idempotency.replay(body)) is not None:
         return replay
     record = await service.create_application(
-        session, principal, body.model_dump(mode="json"), current_rule_set=request.app.state.settings.current_rule_set
+        session, principal, body.model_dump(mode="json"), current_rule_set=current_rule_set
     )
     out = await _read(session, principal, record, clock)
     return await idempotency.respond(
@@ -115,7 +106,7 @@ async def list_applications(
         lead_org_id=lead_org_id,
         formation_mode=formation_mode,
     )
-    return paginate([await _read(session, principal, r, clock) for r in result.items], result.next_key)
+    return paginate(await _reads(session, principal, result.items, clock), result.next_key)
 
 
 @router.get(
@@ -148,11 +139,7 @@ async def update_application(
 ) -> JSONResponse:
     """Edit a draft, returned or revising application (its lead; the province for a fast-track one)."""
     changes = body.model_dump(mode="json", exclude_unset=True)
-    try:
-        record = await service.update_application(session, principal, application_id, changes, expected_version)
-    except InvalidTransition as exc:
-        exc.allowed = await _allowed_now(session, principal, application_id, clock)
-        raise
+    record = await service.update_application(session, principal, application_id, changes, expected_version, clock)
     return versioned(await _read(session, principal, record, clock), record.version)
 
 
@@ -182,8 +169,7 @@ async def list_application_actions(
 ) -> list[ActionRead]:
     """Every action of the application lifecycle: `allowed` for this caller now, or `blocked_by` each failing guard
     (wrong state, wrong role, call not open, plan incomplete, a failing eligibility rule, panel or scores missing)."""
-    record = await service.load(session, principal, application_id)
-    return action_reads(await actions.application_actions(session, principal, record, clock))
+    return action_reads(await service.action_views(session, principal, application_id, clock))
 
 
 @router.get(
@@ -203,17 +189,19 @@ ACTIONS = {
     "submit": "Submit (lead): needs all seven plan sections, no failing eligibility rule and an open call. "
     "A fast-track application goes straight to `recommended`.",
     "withdraw": "Withdraw (lead) from draft, returned, submitted or revising.",
-    "recommend": "Recommend (supervising department): submitted → recommended.",
-    "return": "Return for changes (supervising department), with a `reason`: submitted → returned.",
-    "reject": "Reject with a `reason`: the supervising department from submitted (→ not_recommended), "
-    "the province from reviewed (→ rejected).",
-    "open_review": "Open the expert review (province): needs a valid panel. recommended → under_review.",
-    "conclude_review": "Conclude the review (province): needs every panel member's score. → reviewed.",
+    "recommend": "Recommend (supervising department; the province for a lead without one): submitted → recommended.",
+    "return": "Return for changes (supervising department; the province for a lead without one), with a `reason` "
+    "and optionally `resubmit_by` (≤ 30 days): submitted → returned.",
+    "reject": "Reject with a `reason`: the supervising department (the province for a lead without one) from "
+    "submitted (→ not_recommended), the province from reviewed (→ rejected).",
+    "open_review": "Open the expert review (province): needs a valid panel. recommended → under_review; or re-open it "
+    "once on a revised plan: reviewed → under_review (a new round; the earlier sheets no longer count).",
+    "conclude_review": "Conclude the review (province): needs every panel member's score in this round. → reviewed.",
     "request_revision": "Ask for a revised plan (province), with a `reason`: reviewed → revising.",
     "resubmit": "Resubmit the revised plan (lead): revising → reviewed. Needs all seven plan sections and no "
     "failing eligibility rule; the new verdict replaces the recorded one.",
-    "approve": "Approve construction (province), with `decision_date` and `document_no`: needs a passing review; "
-    "creates the center and answers with `center_id`.",
+    "approve": "Approve construction (province), with `decision_date` (not in the future, not before the review "
+    "concluded) and `document_no`: needs a passing review; creates the center and answers with `center_id`.",
 }
 
 
@@ -227,21 +215,20 @@ def _action_route(action: str, description: str) -> None:
         body: Annotated[ApplicationActionBody | None, Body()] = None,
     ) -> JSONResponse:
         payload = body or ApplicationActionBody()
-        try:
-            record = await service.act(
-                session,
-                principal,
-                application_id,
-                action,
-                service.ActionInput(
-                    reason=payload.reason, decision_date=payload.decision_date, document_no=payload.document_no
-                ),
-                clock=clock,
-                expected_version=expected_version,
-            )
-        except InvalidTransition as exc:
-            exc.allowed = await _allowed_now(session, principal, application_id, clock)
-            raise
+        record = await service.act(
+            session,
+            principal,
+            application_id,
+            action,
+            service.ActionInput(
+                reason=payload.reason,
+                decision_date=payload.decision_date,
+                document_no=payload.document_no,
+                resubmit_by=payload.resubmit_by,
+            ),
+            clock=clock,
+            expected_version=expected_version,
+        )
         return versioned(await _read(session, principal, record, clock), record.version)
 
     router.add_api_route(
@@ -252,7 +239,14 @@ def _action_route(action: str, description: str) -> None:
         response_model=ApplicationRead,
         summary=f"{action.replace('_', ' ').capitalize()} an application",
         description=description,
-        responses=responses("not-found", "invalid-transition", "ineligible", "version-mismatch"),
+        responses=responses(
+            "not-found",
+            "invalid-transition",
+            "ineligible",
+            "conflict-of-interest",
+            "rule-violation",
+            "version-mismatch",
+        ),
     )
 
 

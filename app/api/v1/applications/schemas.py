@@ -15,7 +15,6 @@ from app.api.v1.common import (
     FormationMode,
     LongText,
     ProjectLevel,
-    ReadModel,
     Score,
     ShortText,
     Strict,
@@ -167,6 +166,8 @@ class ApplicationRead(Timestamps):
     review_concluded_at: datetime | None
     aggregate_score: Score | None = None
     review_passed: bool | None
+    review_round: int = Field(description="1 for the first review; 2 once re-opened on a revised plan.")
+    resubmit_by: date | None = Field(description="Set by a return: resubmission is open until then.")
     decision_date: date | None
     document_no: str | None
     center_id: uuid.UUID | None
@@ -174,11 +175,13 @@ class ApplicationRead(Timestamps):
 
 class ApplicationActionBody(Strict):
     """Body of an application action. `reason` is required by return, reject and request_revision;
-    `decision_date` and `document_no` by approve."""
+    `decision_date` (not in the future, not before the review concluded) and `document_no` by approve; a return may
+    set `resubmit_by` (within 30 days), until which the applicant may resubmit even after the call closes."""
 
     reason: Annotated[str, Field(min_length=1, max_length=2000)] | None = None
     decision_date: IsoDate | None = None
     document_no: Annotated[str, Field(min_length=1, max_length=100, examples=["豫科〔2021〕116号"])] | None = None
+    resubmit_by: IsoDate | None = None
 
 
 class CheckRead(BaseModel):
@@ -196,21 +199,6 @@ class EligibilityRead(BaseModel):
     judged_on: date
     recorded: bool = Field(description="True when this is the verdict recorded at submission.")
     checks: list[CheckRead]
-
-
-class TransitionRead(ReadModel):
-    action: str
-    from_status: str | None
-    to_status: str
-    actor_sub: str
-    actor_role: str
-    reason: str | None
-    decision_date: date | None
-    occurred_at: datetime
-    data: dict[str, Any] = Field(
-        default_factory=dict,
-        description="What the decision recorded (old and new values, the decision's SHA-256, ...).",
-    )
 
 
 def application_read(record: Any, allowed: list[str]) -> ApplicationRead:

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Body, Query, Request
 from fastapi.responses import JSONResponse
 
 from app.api.deps import (
+    ClockDep,
     IdempotencyDep,
     IfMatchDep,
     Page,
@@ -22,7 +23,6 @@ from app.api.deps import (
     versioned,
 )
 from app.api.problems import ProblemError, responses
-from app.api.v1.applications.routes import ClockDep
 from app.api.v1.assessments.schemas import (
     CandidateRead,
     CycleCreate,

@@ -93,7 +93,10 @@ class CenterRead(Timestamps):
     construction_starts_on: date | None
     construction_ends_on: date | None
     extension_months: int | None
+    extension_requested_on: date | None = Field(description="A pending extension request: when the lead asked.")
+    extension_requested_months: int | None
     task_book: dict[str, Any] | None
+    task_book_version: int = Field(description="1 when signed; each approved task_book change adds one.")
     task_book_signed_at: datetime | None
     task_book_sha256: str | None
     legal_entity: dict[str, Any]
@@ -101,6 +104,7 @@ class CenterRead(Timestamps):
     acceptance_agency_org_id: uuid.UUID | None
     acceptance_requested_on: date | None
     acceptance_failures: int
+    accepted_on: date | None = Field(description="The date of the passed acceptance verdict (验收通过).")
     rectifying_kind: str | None
     rectification_due_on: date | None
     grade: str | None
@@ -122,9 +126,10 @@ def center_read(record: Any, allowed: list[str]) -> CenterRead:
 
 
 class CenterActionBody(Strict):
-    """Body of a center action: `extend` takes months and reason; `record_acceptance` result, decided_on and
-    by_org_id; `record_rectification_review` result and decided_on; `revoke` reason_code, reason and decided_on;
-    `request_exit` reason; `exit` decided_on."""
+    """Body of a center action: `request_extension` months and reason; `extend` months, reason and decided_on;
+    `decline_extension` reason; `record_acceptance` result, decided_on and by_org_id; `recognize` decided_on and
+    document_no; `record_rectification_review` result and decided_on; `revoke` reason_code, reason and decided_on;
+    `request_exit` and `decline_exit` reason; `exit` decided_on."""
 
     reason: Annotated[str, Field(min_length=1, max_length=2000)] | None = None
     decided_on: IsoDate | None = None
@@ -132,6 +137,7 @@ class CenterActionBody(Strict):
     result: Literal["passed", "failed"] | None = None
     by_org_id: uuid.UUID | None = None
     reason_code: RevocationReason | None = None
+    document_no: Annotated[str, Field(min_length=1, max_length=100, examples=["豫科〔2026〕88号"])] | None = None
     recover_funds: bool | None = Field(default=None, description="With reason_code fraud: order recovery of funds.")
 
 

@@ -7,7 +7,7 @@ import uuid
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from app.api.deps import IdempotencyDep, PrincipalDep, ProvinceDep, SessionDep, etag
+from app.api.deps import ClockDep, IdempotencyDep, PrincipalDep, ProvinceDep, SessionDep, etag
 from app.api.problems import responses
 from app.api.v1.reviews.schemas import (
     PanelPut,
@@ -34,8 +34,10 @@ async def put_application_panel(
 ) -> JSONResponse:
     """Form the expert panel (province): at least 5 experts covering technical, financial and management; an expert
     affiliated with, or declaring a conflict with, the lead or a participant must recuse (409 conflict-of-interest).
-    The panel is fixed once the review opens."""
-    record = await service.set_panel(session, principal, application_id, body.expert_ids)
+    During review the province may replace members who have not scored (declined, a conflict found late,
+    unresponsive) with a `reason`, keeping the same rules; a member who has scored stays (422 on `expert_ids`).
+    After a review (or while revising) a new panel may be formed for the next round."""
+    record = await service.set_panel(session, principal, application_id, body.expert_ids, body.reason)
     out = PanelRead(application_id=record.id, expert_ids=body.expert_ids)
     return JSONResponse(out.model_dump(mode="json"), headers={"ETag": etag(record.version)})
 
@@ -77,12 +79,13 @@ async def create_site_visit(
     session: SessionDep,
     principal: ProvinceDep,
     idempotency: IdempotencyDep,
+    clock: ClockDep,
 ) -> JSONResponse:
     """Record a site visit (实地考察): date, members and findings (province)."""
     if (replay := await idempotency.replay(body)) is not None:
         return replay
     visit = await service.add_site_visit(
-        session, principal, application_id, body.visited_on, body.members, body.findings
+        session, principal, application_id, body.visited_on, body.members, body.findings, clock
     )
     out = SiteVisitRead(id=visit.id, visited_on=visit.visited_on, members=visit.members, findings=visit.findings)
     return await idempotency.respond(out, status_code=201, headers={})

@@ -16,7 +16,10 @@ Criterion = Annotated[Decimal, Field(ge=0, le=100, max_digits=5, decimal_places=
 
 
 class PanelPut(Strict):
+    """The panel's experts; during review also the `reason` for replacing members who have not scored."""
+
     expert_ids: Annotated[list[uuid.UUID], Field(min_length=1, max_length=50)]
+    reason: Annotated[str, Field(min_length=1, max_length=2000)] | None = None
 
 
 class PanelRead(BaseModel):
