@@ -9,7 +9,8 @@ Rule sets (which rules, in which order) live in `app/domain/rulesets.py`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import unicodedata
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_FLOOR, Decimal
@@ -27,6 +28,14 @@ ENTERPRISE = "enterprise"
 ACADEMIC_KINDS = frozenset({"university", "research_institute"})
 HIGH_LEVELS = frozenset(codes(PROJECT_LEVELS))
 LAYOUT_FIELDS = codes(FIELDS)
+ACADEMIC_LED = "academic_led"
+FRONTIER = "frontier"
+# One center, one plan: the statuses in which an application has been submitted and is not (yet) finally turned down.
+# `returned` was submitted once and is back with the lead for corrections, still live; drafts were never submitted;
+# withdrawn, not_recommended and rejected are over. Every application status is in exactly one of the two sets (a
+# unit test holds the lifecycle to it).
+PLAN_COUNTED_STATUSES = ("submitted", "returned", "recommended", "under_review", "reviewed", "revising", "approved")
+PLAN_NOT_COUNTED_STATUSES = ("draft", "withdrawn", "not_recommended", "rejected")
 
 MIN_RD_STAFF_PERCENT = 10
 MIN_HIGH_LEVEL_TALENTS = 3
@@ -66,8 +75,11 @@ class Platform:
 
 @dataclass(frozen=True, slots=True)
 class Talent:
+    """A declared high-level talent; `id_number` (身份证号 or passport number), when given, identifies the person."""
+
     name: str
     level: str
+    id_number: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +110,8 @@ class EligibilityInput:
     """Everything the rules look at.
 
     `call_fields` None means a fast-track application (no call) or a call without a field restriction.
+    `other_live_applications_in_call` lists, oldest first, the ids of this lead's other applications in the same call
+    whose status is one of `PLAN_COUNTED_STATUSES`.
     `for_cause_revocations_on` lists the dates on which centers led by this lead were revoked for any reason other
     than `voluntary_exit`.
     """
@@ -110,7 +124,7 @@ class EligibilityInput:
     judged_on: date
     call_fields: tuple[str, ...] | None = None
     call_opens_on: date | None = None
-    other_live_applications_in_call: int = 0
+    other_live_applications_in_call: tuple[str, ...] = ()
     for_cause_revocations_on: tuple[date, ...] = ()
 
 
@@ -187,7 +201,17 @@ def _floor_cents(value: Decimal) -> Decimal:
     return value.quantize(_CENT, rounding=ROUND_FLOOR)
 
 
-def _count_at_least(rule: str, actual: int, minimum: int, what_zh: str, what_en: str, *, unit_zh: str = "项") -> Check:
+def _count_at_least(
+    rule: str,
+    actual: int,
+    minimum: int,
+    what_zh: str,
+    what_en: str,
+    *,
+    unit_zh: str = "项",
+    note_zh: str = "",
+    note_en: str = "",
+) -> Check:
     expected = f"≥ {minimum}"
     if actual >= minimum:
         return Check(
@@ -195,17 +219,47 @@ def _count_at_least(rule: str, actual: int, minimum: int, what_zh: str, what_en:
             "pass",
             expected,
             str(actual),
-            f"{what_zh}{actual}{unit_zh}，达到不少于{minimum}{unit_zh}的要求",
-            f"{what_en}: {actual}, meets the minimum of {minimum}",
+            f"{what_zh}{actual}{unit_zh}{note_zh}，达到不少于{minimum}{unit_zh}的要求",
+            f"{what_en}: {actual}{note_en}, meets the minimum of {minimum}",
         )
     return Check(
         rule,
         "fail",
         expected,
         str(actual),
-        f"{what_zh}{actual}{unit_zh}，少于{minimum}{unit_zh}的要求",
-        f"{what_en}: {actual}, below the minimum of {minimum}",
+        f"{what_zh}{actual}{unit_zh}{note_zh}，少于{minimum}{unit_zh}的要求",
+        f"{what_en}: {actual}{note_en}, below the minimum of {minimum}",
     )
+
+
+def _normalised_name(name: str) -> str:
+    # Full-width letters and spaces (NFKC), case and runs of whitespace do not make another person.
+    return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
+
+
+def _normalised_id_number(id_number: str | None) -> str:
+    # "410102 19900101 123x" and "410102199001011234X" differ only in spacing and the case of the check digit X.
+    return "".join(unicodedata.normalize("NFKC", id_number or "").split()).upper()
+
+
+def distinct_talents(talents: Iterable[Talent]) -> int:
+    """How many people `talents` names: each person counts once however often listed.
+
+    Entries with the same ID number are one person whatever their names; entries without an ID number are one person
+    per name (after normalising), and such a name is nobody new if an entry with an ID number already bears it.
+    Homonyms with different ID numbers stay different people.
+    """
+    id_numbers: set[str] = set()
+    names_with_id: set[str] = set()
+    names_without_id: set[str] = set()
+    for talent in talents:
+        name, id_number = _normalised_name(talent.name), _normalised_id_number(talent.id_number)
+        if id_number:
+            id_numbers.add(id_number)
+            names_with_id.add(name)
+        else:
+            names_without_id.add(name)
+    return len(id_numbers) + len(names_without_id - names_with_id)
 
 
 def _zh(table: tuple[Code, ...], code: str) -> str:
@@ -374,11 +428,13 @@ def rd_staff_ratio(inp: EligibilityInput) -> Check:
 
 
 def high_level_talents(inp: EligibilityInput) -> Check:
-    """At least 3 national or provincial high-level talents.
+    """At least 3 national or provincial high-level talents, each person counted once (see `distinct_talents`).
 
     [seed] 二、（三）2：国家或省级高层次人才不少于 3 人。
     """
-    count = sum(1 for talent in inp.facts.high_level_talents if talent.level in HIGH_LEVELS)
+    listed = tuple(talent for talent in inp.facts.high_level_talents if talent.level in HIGH_LEVELS)
+    count = distinct_talents(listed)
+    repeated = len(listed) > count
     return _count_at_least(
         "high_level_talents",
         count,
@@ -386,6 +442,8 @@ def high_level_talents(inp: EligibilityInput) -> Check:
         "国家或省级高层次人才",
         "National or provincial high-level talents",
         unit_zh="人",
+        note_zh=f"（填报{len(listed)}条，同一人只计一次）" if repeated else "",
+        note_en=f" ({len(listed)} entries; each person counted once)" if repeated else "",
     )
 
 
@@ -490,21 +548,22 @@ _MODE_REQUIREMENTS: Mapping[str, tuple[str, str]] = MappingProxyType(
             "企业牵头，牵头及参与单位中至少2家企业，至少1家高校或科研院所参与",
             "enterprise lead; ≥ 2 enterprises in total; ≥ 1 university or research institute participant",
         ),
-        "academic_led": (
-            "高校或科研院所牵头，至少1家企业参与",
-            "university or research institute lead; ≥ 1 enterprise participant",
+        ACADEMIC_LED: (
+            "高校或科研院所牵头，至少1家企业参与，仅限前瞻技术领域（前沿或颠覆性技术领域）",
+            "university or research institute lead; ≥ 1 enterprise participant; field frontier only",
         ),
     }
 )
 
 
 def formation_mode_consistency(inp: EligibilityInput) -> Check:
-    """The lead and participants fit the declared formation mode.
+    """The lead, the participants and, for academic_led, the field fit the declared formation mode.
 
     enterprise_led: the lead is an enterprise and at least one university or research institute takes part.
     enterprise_alliance: the lead is an enterprise, lead and participants include at least two enterprises, and at
     least one university or research institute takes part. academic_led: the lead is a university or research
-    institute and at least one enterprise takes part. Any other mode fails.
+    institute, at least one enterprise takes part, and the field is `frontier` (the notice allows an academic lead
+    only “在个别的主要由技术研发牵引推动、市场还未培育成熟的前沿或颠覆性技术领域”). Any other mode fails.
     [seed] 二、（四）组建模式 1–3.
     """
     mode = inp.formation_mode
@@ -527,31 +586,51 @@ def formation_mode_consistency(inp: EligibilityInput) -> Check:
     expected_zh, expected_en = requirement
     lead_is_enterprise = _is_enterprise(inp.lead)
     if mode == "enterprise_led":
-        ok = lead_is_enterprise and academic_participants >= 1
+        orgs_fit = lead_is_enterprise and academic_participants >= 1
     elif mode == "enterprise_alliance":
-        ok = lead_is_enterprise and enterprise_participants + 1 >= 2 and academic_participants >= 1
+        orgs_fit = lead_is_enterprise and enterprise_participants + 1 >= 2 and academic_participants >= 1
     else:
-        ok = _is_academic(inp.lead) and enterprise_participants >= 1
+        orgs_fit = _is_academic(inp.lead) and enterprise_participants >= 1
     actual_zh = (
         f"牵头单位类型{_zh(ORG_KINDS, inp.lead.kind)}，参与企业{enterprise_participants}家，"
         f"参与高校或科研院所{academic_participants}家"
     )
-    if ok:
+    field_fits = True
+    if mode == ACADEMIC_LED:
+        field_fits = inp.field == FRONTIER
+        actual = f"{actual}; field {inp.field}"
+        actual_zh = f"{actual_zh}，申报领域{_zh(FIELDS, inp.field)}"
+    mode_zh = _zh(FORMATION_MODES, mode)
+    if orgs_fit and field_fits:
         return Check(
             "formation_mode_consistency",
             "pass",
             expected_en,
             actual,
-            f"{actual_zh}，符合组建模式“{_zh(FORMATION_MODES, mode)}”的要求（{expected_zh}）",
+            f"{actual_zh}，符合组建模式“{mode_zh}”的要求（{expected_zh}）",
             f"Formation mode {mode!r} requires {expected_en}; found {actual}",
+        )
+    reasons_zh: list[str] = []
+    reasons_en: list[str] = []
+    if not orgs_fit:
+        reasons_zh.append(f"{actual_zh}，不符合组建模式“{mode_zh}”的要求（{expected_zh}）")
+        reasons_en.append(f"Formation mode {mode!r} requires {expected_en}; found {actual}, which does not fit")
+    if not field_fits:
+        reasons_zh.append(
+            f"组建模式“{mode_zh}”仅适用于前瞻技术领域（前沿或颠覆性技术领域），"
+            f"申报领域“{_zh(FIELDS, inp.field)}”不属于该领域"
+        )
+        reasons_en.append(
+            f"Formation mode {mode!r} is allowed only in the field {FRONTIER!r} (frontier or disruptive "
+            f"technologies); the applied field is {inp.field!r}"
         )
     return Check(
         "formation_mode_consistency",
         "fail",
         expected_en,
         actual,
-        f"{actual_zh}，不符合组建模式“{_zh(FORMATION_MODES, mode)}”的要求（{expected_zh}）",
-        f"Formation mode {mode!r} requires {expected_en}; found {actual}, which does not fit",
+        "；".join(reasons_zh),
+        "; ".join(reasons_en),
     )
 
 
@@ -593,27 +672,31 @@ def field_in_layout(inp: EligibilityInput) -> Check:
 
 
 def one_center_one_plan(inp: EligibilityInput) -> Check:
-    """A lead may not have two live applications in the same call.
+    """A lead may not have two live applications in the same call; the failure names the ones already there.
 
+    Only applications submitted at least once and not finally turned down count (`PLAN_COUNTED_STATUSES`): a lead
+    may keep several drafts, and whichever it submits first bars the others.
     [practice] reading of 二、（四）“一中心一方案”.
     """
     others = inp.other_live_applications_in_call
-    if others == 0:
+    if not others:
         return Check(
             "one_center_one_plan",
             "pass",
-            "0",
-            "0",
-            "牵头单位在本次申报中没有其他有效申请",
-            "The lead has no other live application in this call",
+            "none",
+            "none",
+            "牵头单位在本次申报中没有其他已提交的有效申请",
+            "The lead has no other submitted live application in this call",
         )
+    listed = ", ".join(others)
     return Check(
         "one_center_one_plan",
         "fail",
-        "0",
-        str(others),
-        f"牵头单位在本次申报中已有{others}项有效申请，一个中心只能有一个方案",
-        f"The lead already has {others} live application(s) in this call; one center, one plan",
+        "none",
+        listed,
+        f"牵头单位在本次申报中已有{len(others)}项已提交的有效申请（{listed}），一个中心只能有一个方案",
+        f"The lead already has {len(others)} submitted live application(s) in this call ({listed}); "
+        "one center, one plan",
     )
 
 
@@ -812,8 +895,8 @@ RULES: Mapping[str, Rule] = MappingProxyType(
             ),
             Rule(
                 "high_level_talents",
-                "国家或省级高层次人才不少于3人",
-                "At least 3 national or provincial high-level talents",
+                "国家或省级高层次人才不少于3人（同一人只计一次）",
+                "At least 3 national or provincial high-level talents, each person counted once",
                 f"{_SEED} 二、（三）2",
                 high_level_talents,
             ),
@@ -833,8 +916,9 @@ RULES: Mapping[str, Rule] = MappingProxyType(
             ),
             Rule(
                 "formation_mode_consistency",
-                "牵头及参与单位符合所选组建模式",
-                "The lead and participants fit the declared formation mode",
+                "牵头及参与单位符合所选组建模式；高校院所牵头仅限前瞻技术领域（前沿或颠覆性技术领域）",
+                "The lead and participants fit the declared formation mode; an academic lead applies only in the "
+                "frontier field",
                 f"{_SEED} 二、（四）",
                 formation_mode_consistency,
             ),
@@ -847,8 +931,8 @@ RULES: Mapping[str, Rule] = MappingProxyType(
             ),
             Rule(
                 "one_center_one_plan",
-                "同一牵头单位在同一批次申报中只能有一项有效申请",
-                "A lead may not have two live applications in the same call",
+                "同一牵头单位在同一批次申报中只能有一项已提交的有效申请（草稿不计）",
+                "A lead may not have two submitted live applications in the same call (drafts do not count)",
                 "[practice] 一中心一方案",
                 one_center_one_plan,
             ),

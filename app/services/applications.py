@@ -260,7 +260,9 @@ def facts_from(data: Mapping[str, Any]) -> rules.Facts:
         cooperation_mechanism=str(data.get("cooperation_mechanism", "")),
         staff_total=int(data.get("staff_total", 0)),
         rd_staff=int(data.get("rd_staff", 0)),
-        high_level_talents=tuple(rules.Talent(t["name"], t["level"]) for t in data.get("high_level_talents", [])),
+        high_level_talents=tuple(
+            rules.Talent(t["name"], t["level"], t.get("id_number")) for t in data.get("high_level_talents", [])
+        ),
         high_level_teams=tuple(rules.Team(t["name"], t["leader"]) for t in data.get("high_level_teams", [])),
         rd_spend_wan=tuple(Decimal(str(v)) for v in data.get("rd_spend_wan", [])),
     )
@@ -273,9 +275,9 @@ async def judge(session: AsyncSession, record: ApplicationRecord, judged_on: dat
     participant_ids = [uuid.UUID(p["org_id"]) for p in record.participants]
     found = await orgs_repo.get_many(session, participant_ids)
     call: CallRecord | None = await calls_repo.get(session, record.call_id) if record.call_id else None
-    others = 0
+    others: list[uuid.UUID] = []
     if call is not None:
-        others = await repo.count_other_live_in_call(
+        others = await repo.other_live_in_call(
             session, lead_org_id=record.lead_org_id, call_id=call.id, except_id=record.id
         )
     revocations = await repo.for_cause_revocations(session, record.lead_org_id)
@@ -288,7 +290,7 @@ async def judge(session: AsyncSession, record: ApplicationRecord, judged_on: dat
         judged_on=judged_on,
         call_fields=tuple(call.fields) if call is not None else None,
         call_opens_on=call.opens_on if call is not None else None,
-        other_live_applications_in_call=others,
+        other_live_applications_in_call=tuple(str(other) for other in others),
         for_cause_revocations_on=tuple(c.revoked_on for c in revocations if c.revoked_on is not None),
     )
     return rules.evaluate(get_rule_set(record.rule_set), inp)
@@ -450,6 +452,10 @@ async def act(
 ) -> ApplicationRecord:
     """Take one lifecycle action. The row is locked, so of concurrent actions exactly one wins."""
     record = await load(session, principal, application_id, for_update=True)
+    if action == "submit" and not record.fast_track:
+        # Held to the commit, so a concurrent submission by the same lead is judged (one center, one plan) after
+        # this one is recorded.
+        await repo.lock_lead_for_submission(session, record.lead_org_id)
     facts = (await facts_of(session, principal, [record], clock))[record.id]
     app_rules.LIFECYCLE.check(action, principal, facts)
     lifecycle.check_version(expected_version, record.version)

@@ -7,7 +7,18 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.api.helpers import FACTS, TEAMS, World, act, draft, make_world, open_call, problem
+from tests.api.helpers import (
+    FACTS,
+    TEAMS,
+    World,
+    act,
+    application_body,
+    draft,
+    locs,
+    make_world,
+    open_call,
+    problem,
+)
 from tests.conftest import TokenFactory
 from tests.factories import create_org
 
@@ -49,6 +60,8 @@ RULES_2025 = [
 ]
 
 FACTS_2025: dict[str, Any] = {**FACTS, "high_level_teams": TEAMS}
+# An academic lead applies in the frontier field only (notice 二（四）3), with its platform there.
+FRONTIER_PLATFORMS = [{"name": "河南省重点实验室", "level": "provincial", "field": "frontier"}]
 
 
 async def world_for(client: httpx.AsyncClient, auth: TokenFactory, rule_set: str) -> World:
@@ -151,9 +164,10 @@ async def test_a_university_lead_is_not_held_to_the_enterprise_spend_rule(
         client,
         world,
         applicant,
+        field="frontier",
         formation_mode="academic_led",
         participants=[{"org_id": world.lead["id"], "role": "参建单位"}],
-        facts=facts_for(rule_set, rd_spend_wan=[]),
+        facts=facts_for(rule_set, rd_spend_wan=[], platforms=FRONTIER_PLATFORMS),
     )
     verdict = await explain(client, application["id"], applicant)
     spend = check(verdict, "rd_spend_3y_avg")
@@ -174,11 +188,44 @@ async def test_an_academic_lead_without_an_enterprise_participant_fails_its_mode
         client,
         world,
         applicant,
+        field="frontier",
         formation_mode="academic_led",
         participants=[{"org_id": institute["id"]}],
-        facts=facts_for("henan-2021", rd_spend_wan=[]),
+        facts=facts_for("henan-2021", rd_spend_wan=[], platforms=FRONTIER_PLATFORMS),
     )
     assert failing(await explain(client, application["id"], applicant)) == ["formation_mode_consistency"]
+
+
+@pytest.mark.parametrize("rule_set", ["henan-2021", "henan-2025"])
+async def test_an_academic_lead_outside_the_frontier_field_fails_its_mode_and_cannot_submit(
+    client: httpx.AsyncClient, auth: TokenFactory, rule_set: str
+) -> None:
+    world = await world_for(client, auth, rule_set)
+    university = await create_org(client, world.province, kind="university", supervisor_id=world.department["id"])
+    applicant = auth("applicant", org_id=university["id"])
+    application = await draft(
+        client,
+        world,
+        applicant,
+        formation_mode="academic_led",
+        participants=[{"org_id": world.lead["id"], "role": "参建单位"}],
+        facts=facts_for(rule_set, rd_spend_wan=[]),
+    )
+    verdict = await explain(client, application["id"], applicant)
+    assert failing(verdict) == ["formation_mode_consistency"]
+    mode = check(verdict, "formation_mode_consistency")
+    assert mode["actual"].endswith("; field equipment_manufacturing")
+    assert "申报领域“装备制造”不属于该领域" in mode["message_zh"]
+    assert "the applied field is 'equipment_manufacturing'" in mode["message_en"]
+    body = problem(await client.post(f"{APPS}/{application['id']}/submit", headers=applicant), 409, "ineligible")
+    assert body["checks"] == [mode]
+
+    # Moving the application to the frontier field (with a platform there) is all it takes.
+    frontier = {"field": "frontier", "facts": facts_for(rule_set, rd_spend_wan=[], platforms=FRONTIER_PLATFORMS)}
+    response = await client.patch(f"{APPS}/{application['id']}", json=frontier, headers=applicant)
+    assert response.status_code == 200, response.text
+    assert check(await explain(client, application["id"], applicant), "formation_mode_consistency")["outcome"] == "pass"
+    assert (await act(client, application["id"], "submit", applicant))["status"] == "submitted"
 
 
 async def test_henan_2025_wants_a_leading_enterprise_beside_a_non_enterprise_lead(
@@ -192,11 +239,57 @@ async def test_henan_2025_wants_a_leading_enterprise_beside_a_non_enterprise_lea
         client,
         world,
         applicant,
+        field="frontier",
         formation_mode="academic_led",
         participants=[{"org_id": ordinary["id"]}],
-        facts=facts_for("henan-2025", rd_spend_wan=[]),
+        facts=facts_for("henan-2025", rd_spend_wan=[], platforms=FRONTIER_PLATFORMS),
     )
     assert failing(await explain(client, application["id"], applicant)) == ["leading_enterprise_participant"]
+
+
+TALENTS_ONE_TWICE = [
+    {"name": "张三", "level": "national", "id_number": "410102199001011234"},
+    {"name": "张叁", "level": "provincial", "id_number": "410102199001011234"},
+    {"name": "李四", "level": "provincial"},
+]
+TALENTS_NAMESAKES = [
+    {"name": "张伟", "level": "national", "id_number": "410102199001011234"},
+    {"name": "张伟", "level": "provincial", "id_number": "410102198502025678"},
+    {"name": "张伟", "level": "provincial"},
+]
+
+
+@pytest.mark.parametrize(
+    ("talents", "outcome", "actual"),
+    [(TALENTS_ONE_TWICE, "fail", "2"), (TALENTS_NAMESAKES, "fail", "2"), (FACTS["high_level_talents"], "pass", "3")],
+    ids=["one-id-number-two-names", "namesakes-and-one-without-id", "three-distinct"],
+)
+async def test_high_level_talents_are_counted_once_each_by_id_number_or_name(
+    client: httpx.AsyncClient, auth: TokenFactory, talents: list[dict[str, str]], outcome: str, actual: str
+) -> None:
+    world = await world_for(client, auth, "henan-2021")
+    application = await draft(client, world, facts=facts_for("henan-2021", high_level_talents=talents))
+    assert application["facts"]["high_level_talents"][0].get("id_number") == talents[0].get("id_number")
+    found = check(await explain(client, application["id"], world.applicant), "high_level_talents")
+    assert (found["outcome"], found["actual"]) == (outcome, actual)
+    response = await client.post(f"{APPS}/{application['id']}/submit", headers=world.applicant)
+    if outcome == "fail":
+        assert [c["rule"] for c in problem(response, 409, "ineligible")["checks"]] == ["high_level_talents"]
+    else:
+        assert response.status_code == 200, response.text
+
+
+@pytest.mark.parametrize("id_number", ["", "4" * 33], ids=["empty", "longer-than-32"])
+async def test_a_talents_id_number_is_a_short_non_empty_string(
+    client: httpx.AsyncClient, auth: TokenFactory, id_number: str
+) -> None:
+    world = await world_for(client, auth, "henan-2021")
+    talents = [{**FACTS["high_level_talents"][0], "id_number": id_number}, *FACTS["high_level_talents"][1:]]
+    body = {**facts_for("henan-2021"), "high_level_talents": talents}
+    response = await client.post(APPS, json={**application_body(world), "facts": body}, headers=world.applicant)
+    assert locs(problem(response, 422, "validation-failed")) == [
+        ["body", "facts", "high_level_talents", 0, "id_number"]
+    ]
 
 
 @pytest.mark.parametrize(("count", "outcome"), [(3, "pass"), (4, "fail")])
@@ -273,9 +366,11 @@ async def test_a_second_live_application_in_the_same_call_fails_until_the_first_
 
     verdict = await explain(client, second["id"], world.applicant)
     plan = check(verdict, "one_center_one_plan")
-    assert (plan["outcome"], plan["expected"], plan["actual"]) == ("fail", "0", "1")
+    assert (plan["outcome"], plan["expected"], plan["actual"]) == ("fail", "none", first["id"])
+    assert first["id"] in plan["message_zh"]
+    assert first["id"] in plan["message_en"]
     body = problem(await client.post(f"{APPS}/{second['id']}/submit", headers=world.applicant), 409, "ineligible")
-    assert [c["rule"] for c in body["checks"]] == ["one_center_one_plan"]
+    assert body["checks"] == [plan]
 
     await act(client, first["id"], "withdraw", world.applicant)
     verdict = await explain(client, second["id"], world.applicant)
@@ -285,8 +380,8 @@ async def test_a_second_live_application_in_the_same_call_fails_until_the_first_
 
 @pytest.mark.parametrize(
     ("ending", "frees"),
-    [("withdraw", True), ("reject", True), ("recommend", False)],
-    ids=["withdrawn", "not-recommended", "recommended"],
+    [("withdraw", True), ("reject", True), ("recommend", False), ("return", False)],
+    ids=["withdrawn", "not-recommended", "recommended", "returned"],
 )
 async def test_only_a_live_first_application_blocks_a_second(
     client: httpx.AsyncClient, auth: TokenFactory, ending: str, frees: bool
@@ -295,10 +390,47 @@ async def test_only_a_live_first_application_blocks_a_second(
     first = await draft(client, world)
     await act(client, first["id"], "submit", world.applicant)
     headers = world.applicant if ending == "withdraw" else world.supervisor
-    await act(client, first["id"], ending, headers, reason="理由" if ending == "reject" else None)
+    await act(client, first["id"], ending, headers, reason="理由" if ending in ("reject", "return") else None)
     second = await draft(client, world, proposed_name="第二个方案")
-    outcome = check(await explain(client, second["id"], world.applicant), "one_center_one_plan")["outcome"]
-    assert outcome == ("pass" if frees else "fail")
+    plan = check(await explain(client, second["id"], world.applicant), "one_center_one_plan")
+    assert (plan["outcome"], plan["actual"]) == (("pass", "none") if frees else ("fail", first["id"]))
+
+
+async def test_drafts_do_not_count_so_either_of_two_drafts_may_be_submitted_and_then_blocks_the_other(
+    client: httpx.AsyncClient, auth: TokenFactory
+) -> None:
+    world = await world_for(client, auth, "henan-2021")
+    first = await draft(client, world)
+    second = await draft(client, world, proposed_name="第二个方案")
+    for application in (first, second):
+        plan = check(await explain(client, application["id"], world.applicant), "one_center_one_plan")
+        assert (plan["outcome"], plan["actual"]) == ("pass", "none")
+
+    # The later draft goes first; the earlier one, still a draft, does not stand in its way.
+    assert (await act(client, second["id"], "submit", world.applicant))["status"] == "submitted"
+
+    plan = check(await explain(client, first["id"], world.applicant), "one_center_one_plan")
+    assert (plan["outcome"], plan["actual"]) == ("fail", second["id"])
+    body = problem(await client.post(f"{APPS}/{first['id']}/submit", headers=world.applicant), 409, "ineligible")
+    assert body["checks"] == [plan]
+
+
+async def test_the_failure_names_the_live_application_and_neither_drafts_nor_withdrawn_ones(
+    client: httpx.AsyncClient, auth: TokenFactory
+) -> None:
+    world = await world_for(client, auth, "henan-2021")
+    withdrawn = await draft(client, world, proposed_name="放弃的方案")
+    await act(client, withdrawn["id"], "withdraw", world.applicant)
+    other_draft = await draft(client, world, proposed_name="另一份草稿")
+    live = await draft(client, world, proposed_name="已提交的方案")
+    await act(client, live["id"], "submit", world.applicant)
+    latest = await draft(client, world, proposed_name="最新的方案")
+
+    plan = check(await explain(client, latest["id"], world.applicant), "one_center_one_plan")
+    assert (plan["outcome"], plan["actual"]) == ("fail", live["id"])
+    for quiet in (withdrawn, other_draft):
+        assert quiet["id"] not in plan["message_zh"]
+        assert quiet["id"] not in plan["message_en"]
 
 
 async def test_the_same_lead_may_apply_once_in_each_call(client: httpx.AsyncClient, auth: TokenFactory) -> None:

@@ -91,6 +91,29 @@ async def test_exactly_one_of_32_concurrent_submissions_gives_200(
     await assert_feed_is_gap_free(engine)
 
 
+async def test_of_32_drafts_by_one_lead_submitted_at_once_in_one_call_exactly_one_goes_through(
+    committed_client: httpx.AsyncClient, auth: TokenFactory, engine: AsyncEngine
+) -> None:
+    # Drafts do not count for one center, one plan, so each submission alone would find the others still drafts;
+    # the per-lead lock makes the later ones see the winner and answer 409 naming it.
+    client = committed_client
+    world = await make_world(client, auth)
+    drafts = [await draft(client, world, proposed_name=f"方案{i}") for i in range(N)]
+
+    responses = list(
+        await asyncio.gather(*(client.post(f"{APPS}/{d['id']}/submit", headers=world.applicant) for d in drafts))
+    )
+
+    assert outcome(responses) == {200: 1, 409: N - 1}, [r.text for r in responses if r.status_code not in (200, 409)]
+    winner = next(r for r in responses if r.status_code == 200).json()["id"]
+    for response in responses:
+        if response.status_code == 409:
+            body = response.json()
+            assert body["code"] == "ineligible"
+            assert [(c["rule"], c["actual"]) for c in body["checks"]] == [("one_center_one_plan", winner)]
+    await assert_feed_is_gap_free(engine)
+
+
 async def test_mixed_concurrent_decisions_on_one_submission_let_exactly_one_win(
     committed_client: httpx.AsyncClient, auth: TokenFactory, engine: AsyncEngine
 ) -> None:

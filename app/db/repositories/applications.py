@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Select, exists, func, select
+from sqlalchemy import ColumnElement, Select, exists, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import (
@@ -19,8 +19,10 @@ from app.db.models import (
 )
 from app.db.paging import PageRequest, PageResult
 from app.db.repositories.common import keyset_page
+from app.domain.eligibility import PLAN_COUNTED_STATUSES
 
-LIVE_EXCLUDED = ("withdrawn", "not_recommended", "rejected")
+# pg_advisory_xact_lock(int, int) keys; the other classes are in app/services/centers.py (0x7E1C_0002, 0x7E1C_0003).
+ONE_PLAN_LOCK = 0x7E1C_0004
 
 
 @dataclass(frozen=True)
@@ -100,20 +102,32 @@ async def list_page(
     return await keyset_page(session, query, ApplicationRecord, page)
 
 
-async def count_other_live_in_call(
+async def other_live_in_call(
     session: AsyncSession, *, lead_org_id: uuid.UUID, call_id: uuid.UUID, except_id: uuid.UUID
-) -> int:
+) -> list[uuid.UUID]:
+    """The lead's other applications in the call that count for one center, one plan; oldest first."""
     query = (
-        select(func.count())
-        .select_from(ApplicationRecord)
+        select(ApplicationRecord.id)
         .where(
             ApplicationRecord.lead_org_id == lead_org_id,
             ApplicationRecord.call_id == call_id,
             ApplicationRecord.id != except_id,
-            ApplicationRecord.status.not_in(LIVE_EXCLUDED),
+            ApplicationRecord.status.in_(PLAN_COUNTED_STATUSES),
         )
+        .order_by(ApplicationRecord.created_at, ApplicationRecord.id)
     )
-    return int((await session.execute(query)).scalar_one())
+    return list((await session.execute(query)).scalars())
+
+
+async def lock_lead_for_submission(session: AsyncSession, lead_org_id: uuid.UUID) -> None:
+    """Serialise submissions by one lead until the transaction ends.
+
+    Drafts do not count for one center, one plan, so two drafts submitted at once would each find the other still a
+    draft; under this lock the second waits and then sees the first submitted. Keyed by the lead's first 32 bits: a
+    collision only makes two leads wait for each other.
+    """
+    key = int.from_bytes(lead_org_id.bytes[:4], "big", signed=True)
+    await session.execute(text("SELECT pg_advisory_xact_lock(:a, :b)"), {"a": ONE_PLAN_LOCK, "b": key})
 
 
 async def for_cause_revocations(session: AsyncSession, lead_org_id: uuid.UUID) -> list[CenterRecord]:

@@ -12,6 +12,8 @@ from typing import Any
 import pytest
 
 from app.domain.eligibility import (
+    PLAN_COUNTED_STATUSES,
+    PLAN_NOT_COUNTED_STATUSES,
     Check,
     EligibilityInput,
     Facts,
@@ -22,6 +24,7 @@ from app.domain.eligibility import (
     Team,
     evaluate,
 )
+from app.domain.lifecycles import APPLICATION, APPLICATION_FAST_TRACK, StateMachine
 from app.domain.reference import FIELDS, codes
 from app.domain.rulesets import DEFAULT_RULE_SET, RULE_SETS, RuleSet, get_rule_set
 
@@ -219,12 +222,14 @@ def test_a_fully_eligible_enterprise_application_is_eligible_with_manual_checks_
 
 
 @pytest.mark.parametrize("rule_set", BOTH)
-def test_a_fully_eligible_university_led_application_is_eligible(rule_set: str) -> None:
+def test_a_fully_eligible_university_led_application_in_the_frontier_field_is_eligible(rule_set: str) -> None:
     inp = _inp(
+        field="frontier",
+        call_fields=("frontier",),
         lead=UNIVERSITY,
         formation_mode="academic_led",
         participants=(_org("enterprise", leading=True),),
-        facts=replace(BASE_FACTS, rd_spend_wan=()),
+        facts=replace(BASE_FACTS, rd_spend_wan=(), platforms=(Platform("省重点实验室", "provincial", "frontier"),)),
     )
     assert evaluate(get_rule_set(rule_set), inp).eligible is True
 
@@ -245,7 +250,7 @@ def test_a_verdict_serialises_to_a_dict_with_every_check(rule_set: str) -> None:
 def test_every_failing_rule_is_reported_not_only_the_first(rule_set: str) -> None:
     inp = replace(
         _facts(major_projects=(), platforms=(), cooperation_mechanism=""),
-        other_live_applications_in_call=1,
+        other_live_applications_in_call=("app-1",),
     )
     failing = [check.rule for check in evaluate(get_rule_set(rule_set), inp).failing]
     assert failing == [
@@ -365,6 +370,101 @@ def test_at_least_three_national_or_provincial_talents_are_required(
     assert (check.outcome, check.expected, check.actual) == (outcome, "≥ 3", actual)
 
 
+@pytest.mark.parametrize("rule_set", BOTH)
+@pytest.mark.parametrize(
+    ("talents", "outcome", "actual"),
+    [
+        pytest.param(
+            (
+                Talent("张三", "national", "410102199001011234"),
+                Talent("张叁", "provincial", "410102199001011234"),
+                Talent("李四", "provincial"),
+            ),
+            "fail",
+            "2",
+            id="one-id-number-under-two-names-is-one-person",
+        ),
+        pytest.param(
+            (Talent("张三", "national"), Talent(" 张三　", "provincial"), Talent("李四", "provincial")),
+            "fail",
+            "2",
+            id="one-name-without-id-numbers-is-one-person",
+        ),
+        pytest.param(
+            (Talent("Li Wei", "national"), Talent("li  wei", "provincial"), Talent("王五", "provincial")),
+            "fail",
+            "2",
+            id="case-and-spacing-do-not-make-another-person",
+        ),
+        pytest.param(
+            (
+                Talent("张三", "national", "41010219900101123x"),
+                Talent("张三", "national", " 41010219900101123X "),
+                Talent("李四", "provincial"),
+            ),
+            "fail",
+            "2",
+            id="an-id-number-is-compared-without-spaces-or-the-case-of-x",
+        ),
+        pytest.param(
+            (
+                Talent("张三", "national", "410102199001011234"),
+                Talent("张三", "provincial"),
+                Talent("李四", "provincial"),
+            ),
+            "fail",
+            "2",
+            id="a-name-without-id-number-is-the-person-with-that-name-and-one",
+        ),
+        pytest.param(
+            (Talent("张三", "national"), Talent("李四", "provincial"), Talent("王五", "provincial")),
+            "pass",
+            "3",
+            id="exactly-three-distinct-names",
+        ),
+        pytest.param(
+            (
+                Talent("张伟", "national", "410102199001011234"),
+                Talent("张伟", "national", "410102198502025678"),
+                Talent("张伟", "provincial", "110101197003033456"),
+            ),
+            "pass",
+            "3",
+            id="three-namesakes-with-different-id-numbers",
+        ),
+        pytest.param(
+            (
+                Talent("张三", "national"),
+                Talent("张三", "national"),
+                Talent("李四", "provincial"),
+                Talent("王五", "provincial"),
+            ),
+            "pass",
+            "3",
+            id="four-entries-three-people",
+        ),
+    ],
+)
+def test_each_high_level_talent_counts_once_however_often_listed(
+    rule_set: str, talents: tuple[Talent, ...], outcome: str, actual: str
+) -> None:
+    check = _check(rule_set, _facts(high_level_talents=talents), "high_level_talents")
+    assert (check.outcome, check.expected, check.actual) == (outcome, "≥ 3", actual)
+
+
+def test_the_talent_message_says_that_repeated_entries_count_once() -> None:
+    talents = (Talent("张三", "national"), Talent("张三", "national"), Talent("李四", "provincial"))
+    check = _check("henan-2021", _facts(high_level_talents=talents), "high_level_talents")
+    assert "国家或省级高层次人才2人（填报3条，同一人只计一次）" in check.message_zh
+    assert "high-level talents: 2 (3 entries; each person counted once), below" in check.message_en
+
+
+def test_the_talent_message_has_no_note_when_nobody_is_repeated() -> None:
+    check = _check("henan-2021", BASE, "high_level_talents")
+    assert "只计一次" not in check.message_zh
+    assert "counted once" not in check.message_en
+
+
 @pytest.mark.parametrize(("count", "outcome"), [(0, "fail"), (2, "fail"), (3, "pass"), (5, "pass")])
 def test_the_2025_call_requires_three_high_level_teams(count: int, outcome: str) -> None:
     teams = tuple(Team(f"团队{i}", f"带头人{i}") for i in range(count))
@@ -455,8 +555,56 @@ def test_the_lead_and_participants_must_fit_the_formation_mode(
     rule_set: str, mode: str, lead_kind: str, participant_kinds: tuple[str, ...], outcome: str
 ) -> None:
     participants = tuple(_org(kind, org_id=f"p{i}") for i, kind in enumerate(participant_kinds))
-    inp = _inp(formation_mode=mode, lead=_org(lead_kind, leading=True), participants=participants)
+    # The frontier field, where every mode may be chosen, so that only the organizations decide.
+    inp = _inp(field="frontier", formation_mode=mode, lead=_org(lead_kind, leading=True), participants=participants)
     assert _check(rule_set, inp, "formation_mode_consistency").outcome == outcome
+
+
+@pytest.mark.parametrize("rule_set", BOTH)
+@pytest.mark.parametrize("field", codes(FIELDS))
+@pytest.mark.parametrize(
+    ("mode", "lead", "participants"),
+    [
+        ("academic_led", UNIVERSITY, (_org("enterprise"),)),
+        ("academic_led", INSTITUTE, (_org("enterprise"),)),
+        ("enterprise_led", LEADING_ENTERPRISE, (UNIVERSITY,)),
+        ("enterprise_alliance", LEADING_ENTERPRISE, (_org("enterprise"), UNIVERSITY)),
+    ],
+)
+def test_an_academic_lead_is_allowed_only_in_the_frontier_field_and_enterprise_modes_everywhere(
+    rule_set: str, field: str, mode: str, lead: OrgProfile, participants: tuple[OrgProfile, ...]
+) -> None:
+    inp = _inp(field=field, formation_mode=mode, lead=lead, participants=participants)
+    allowed = mode != "academic_led" or field == "frontier"
+    assert _check(rule_set, inp, "formation_mode_consistency").outcome == ("pass" if allowed else "fail")
+
+
+@pytest.mark.parametrize("rule_set", BOTH)
+def test_an_academic_lead_outside_the_frontier_field_is_told_so_naming_the_field_in_both_languages(
+    rule_set: str,
+) -> None:
+    inp = _inp(field="biomedicine", formation_mode="academic_led", lead=UNIVERSITY, participants=(_org("enterprise"),))
+    check = _check(rule_set, inp, "formation_mode_consistency")
+    assert check.outcome == "fail"
+    assert check.expected == "university or research institute lead; ≥ 1 enterprise participant; field frontier only"
+    assert check.actual == "lead university; participants: 1 enterprise, 0 university/institute; field biomedicine"
+    assert check.message_zh == (
+        "组建模式“高校院所牵头”仅适用于前瞻技术领域（前沿或颠覆性技术领域），申报领域“生物医药”不属于该领域"
+    )
+    assert check.message_en == (
+        "Formation mode 'academic_led' is allowed only in the field 'frontier' (frontier or disruptive technologies); "
+        "the applied field is 'biomedicine'"
+    )
+
+
+def test_an_academic_lead_failing_both_the_organizations_and_the_field_is_told_both() -> None:
+    inp = _inp(field="biomedicine", formation_mode="academic_led", lead=UNIVERSITY, participants=(INSTITUTE,))
+    check = _check("henan-2021", inp, "formation_mode_consistency")
+    assert check.outcome == "fail"
+    assert "至少1家企业参与" in check.message_zh
+    assert "申报领域“生物医药”不属于该领域" in check.message_zh
+    assert "which does not fit; " in check.message_en
+    assert "the applied field is 'biomedicine'" in check.message_en
 
 
 @pytest.mark.parametrize(("count", "outcome"), [(0, "pass"), (3, "pass"), (4, "fail")])
@@ -539,10 +687,38 @@ def test_the_field_must_be_in_the_layout_and_in_the_calls_fields(
 
 
 @pytest.mark.parametrize("rule_set", BOTH)
-@pytest.mark.parametrize(("others", "outcome"), [(0, "pass"), (1, "fail"), (2, "fail")])
-def test_a_lead_may_have_only_one_live_application_per_call(rule_set: str, others: int, outcome: str) -> None:
+@pytest.mark.parametrize(
+    ("others", "outcome", "actual"),
+    [((), "pass", "none"), (("app-1",), "fail", "app-1"), (("app-1", "app-2"), "fail", "app-1, app-2")],
+)
+def test_a_lead_may_have_only_one_live_application_per_call_and_the_failure_names_the_others(
+    rule_set: str, others: tuple[str, ...], outcome: str, actual: str
+) -> None:
     check = _check(rule_set, _inp(other_live_applications_in_call=others), "one_center_one_plan")
-    assert (check.outcome, check.actual) == (outcome, str(others))
+    assert (check.outcome, check.expected, check.actual) == (outcome, "none", actual)
+    for other in others:
+        assert other in check.message_zh
+        assert other in check.message_en
+
+
+def test_the_one_plan_failure_counts_and_lists_the_blocking_applications_in_both_languages() -> None:
+    check = _check("henan-2021", _inp(other_live_applications_in_call=("app-1", "app-2")), "one_center_one_plan")
+    assert check.message_zh == "牵头单位在本次申报中已有2项已提交的有效申请（app-1, app-2），一个中心只能有一个方案"
+    assert check.message_en == (
+        "The lead already has 2 submitted live application(s) in this call (app-1, app-2); one center, one plan"
+    )
+
+
+@pytest.mark.parametrize("machine", [APPLICATION, APPLICATION_FAST_TRACK], ids=lambda m: m.name)
+def test_every_application_status_either_counts_for_one_plan_or_does_not(machine: StateMachine) -> None:
+    counted, not_counted = set(PLAN_COUNTED_STATUSES), set(PLAN_NOT_COUNTED_STATUSES)
+    assert not counted & not_counted
+    assert counted | not_counted == set(machine.states)
+
+
+def test_drafts_and_applications_turned_down_or_withdrawn_do_not_count_for_one_plan() -> None:
+    assert set(PLAN_NOT_COUNTED_STATUSES) == {"draft", "withdrawn", "not_recommended", "rejected"}
+    assert "returned" in PLAN_COUNTED_STATUSES  # submitted once, back with the lead for corrections: still live
 
 
 @pytest.mark.parametrize("rule_set", BOTH)

@@ -42,6 +42,11 @@ class Platform(Strict):
 class Talent(Strict):
     name: ShortText
     level: ProjectLevel
+    id_number: Annotated[str, Field(min_length=1, max_length=32)] | None = Field(
+        default=None,
+        description="ID card or passport number. Entries with the same number are one person whatever the names; "
+        "without it, entries with the same name are one person.",
+    )
 
 
 class Team(Strict):
