@@ -137,30 +137,47 @@ def assign_grades(
 
 
 class Consequence:
-    """What an assessment grade sets in motion for a center (domain.md §7)."""
+    """What an assessment grade sets in motion for a center (domain.md §6-7)."""
 
     NONE: Final = "none"
     RECTIFY: Final = "rectify"
+    RECOVER: Final = "recover"
     REVOKE_FAILED_RECTIFICATION: Final = "revoke_failed_rectification"
     NATIONAL_CANDIDATE: Final = "national_candidate"
+    # Not grade-driven: set by finalizing for a center declared absent, or one revoked or exited during the cycle.
+    REVOKE_ABSENT: Final = "revoke_absent"
+    SKIPPED_CLOSED: Final = "skipped_closed"
 
-    ALL: Final = (NONE, RECTIFY, REVOKE_FAILED_RECTIFICATION, NATIONAL_CANDIDATE)
+    ALL: Final = (
+        NONE,
+        RECTIFY,
+        RECOVER,
+        REVOKE_FAILED_RECTIFICATION,
+        NATIONAL_CANDIDATE,
+        REVOKE_ABSENT,
+        SKIPPED_CLOSED,
+    )
 
 
 def consequence(grade: str, status: str, rectifying_kind: str | None) -> str:
-    """The consequence of a final grade (domain.md §7).
+    """The consequence of a final grade (domain.md §6-7).
 
     - unqualified while recognized → rectify for up to RECTIFICATION_MONTHS_ASSESSMENT months [practice];
     - unqualified while already rectifying after an assessment → revoke (`failed_rectification`) [practice];
+    - qualified or better while rectifying after an assessment → recover: back to `recognized` (domain.md §6,
+      "rectifying ──(assessment graded qualified or better)──▶ recognized"), whatever the grade;
     - excellent → candidate for recommendation to the national TIC programme [seed];
     - anything else → none (good and excellent also make stable support possible; see `stable_support_eligible`).
     """
+    rectifying_after_assessment = status == "rectifying" and rectifying_kind == "assessment"
     if grade == UNQUALIFIED:
         if status == "recognized":
             return Consequence.RECTIFY
-        if status == "rectifying" and rectifying_kind == "assessment":
+        if rectifying_after_assessment:
             return Consequence.REVOKE_FAILED_RECTIFICATION
         return Consequence.NONE
+    if rectifying_after_assessment:
+        return Consequence.RECOVER
     if grade == EXCELLENT:
         return Consequence.NATIONAL_CANDIDATE
     return Consequence.NONE

@@ -382,7 +382,20 @@ CHANGE_REQUEST = StateMachine(
     ),
 )
 
+# domain.md §7: a cycle stays open while results are recorded; the province finalizes it once, which grades every
+# center and applies the consequences. Its guard (no live center left without a result) is in
+# `app.domain.assessment_cycles`.
+ASSESSMENT_CYCLE = StateMachine(
+    name="assessment_cycle",
+    states=("open", "finalized"),
+    initial="open",
+    terminal=frozenset({"finalized"}),
+    transitions=(
+        _t("finalize", "open", "finalized", "province", description_en="Grade every center and apply the consequences"),
+    ),
+)
+
 MACHINES: dict[str, StateMachine] = {
     machine.name: machine
-    for machine in (CALL, APPLICATION, APPLICATION_FAST_TRACK, CENTER, ANNUAL_REPORT, CHANGE_REQUEST)
+    for machine in (CALL, APPLICATION, APPLICATION_FAST_TRACK, CENTER, ANNUAL_REPORT, CHANGE_REQUEST, ASSESSMENT_CYCLE)
 }

@@ -4,7 +4,7 @@ candidates, and funding records that follow the rules on stable support (domain.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -18,8 +18,10 @@ from app.db.repositories import assessments as repo
 from app.db.repositories import centers as centers_repo
 from app.db.repositories import organizations as orgs_repo
 from app.domain import assessment as rules
+from app.domain import assessment_cycles as cycle_rules
 from app.domain.deadlines import add_months
 from app.domain.errors import InvalidTransition, RuleViolation
+from app.domain.guards import ActionView
 from app.domain.lifecycles import CENTER
 from app.domain.principal import Principal
 from app.domain.rulesets import get_rule_set
@@ -51,15 +53,65 @@ async def load_cycle(
     return record
 
 
-def allowed_actions(principal: Principal, record: AssessmentCycleRecord) -> list[str]:
-    return ["finalize"] if principal.role == "province" and record.status == "open" else []
+def _entry_facts(entry: AssessmentEntryRecord, center: CenterRecord) -> cycle_rules.EntryFacts:
+    return cycle_rules.EntryFacts(
+        center_id=center.id,
+        code=center.code,
+        center_status=center.status,
+        has_result=entry.score is not None,
+        absent=entry.absent,
+    )
+
+
+def _facts(
+    cycle: AssessmentCycleRecord,
+    pairs: Sequence[tuple[AssessmentEntryRecord, CenterRecord]],
+    declared_absent: Collection[uuid.UUID] = (),
+) -> cycle_rules.CycleFacts:
+    return cycle_rules.cycle_facts(cycle.status, [_entry_facts(e, c) for e, c in pairs], declared_absent)
+
+
+@dataclass(frozen=True)
+class CycleView:
+    """A cycle as one caller reads it: its centers and the actions its guard allows this caller now."""
+
+    record: AssessmentCycleRecord
+    center_ids: list[uuid.UUID]
+    allowed_actions: list[str]
+
+
+async def view_cycles(
+    session: AsyncSession, principal: Principal, records: Sequence[AssessmentCycleRecord]
+) -> list[CycleView]:
+    """Cycles with their centers and `allowed_actions`, the facts of all of them gathered in one query."""
+    by_cycle = await repo.entries_of(session, [r.id for r in records])
+    return [
+        CycleView(
+            record,
+            [center.id for _, center in by_cycle[record.id]],
+            cycle_rules.LIFECYCLE.allowed(principal, _facts(record, by_cycle[record.id])),
+        )
+        for record in records
+    ]
+
+
+async def view_cycle(session: AsyncSession, principal: Principal, record: AssessmentCycleRecord) -> CycleView:
+    return (await view_cycles(session, principal, [record]))[0]
+
+
+async def cycle_actions(session: AsyncSession, principal: Principal, cycle_id: uuid.UUID) -> list[ActionView]:
+    """Every action of the cycle's lifecycle: allowed for this caller now, or what blocks it — the very blockers a
+    finalize without declared absences would be refused with."""
+    record = await load_cycle(session, principal, cycle_id)
+    return cycle_rules.LIFECYCLE.views(principal, _facts(record, await repo.entries(session, record.id)))
 
 
 async def create_cycle(
     session: AsyncSession, principal: Principal, data: Mapping[str, Any], current_rule_set: str
-) -> tuple[AssessmentCycleRecord, list[uuid.UUID]]:
-    """A cycle takes every center recognized at least one year before its period ends, and those rectifying after
-    an assessment — except centers already in an open cycle."""
+) -> AssessmentCycleRecord:
+    """A cycle takes every center due in its period (`app.domain.assessment_cycles.due_in`): recognized at least one
+    year before the period ends, or rectifying after an assessment — and not already in a cycle whose period
+    overlaps this one's, nor in any open cycle."""
     values = dict(data)
     agency_id = values.get("entrusted_to_org_id")
     if agency_id is not None:
@@ -68,8 +120,22 @@ async def create_cycle(
             raise InvalidReference(
                 loc=("body", "entrusted_to_org_id"), msg="must name an organization of kind 'agency'"
             )
-    cutoff = date(int(values["period_end_year"]) - 1, 12, 31)
-    due = await repo.due_centers(session, recognized_by=cutoff)
+    period = cycle_rules.Period(int(values["period_start_year"]), int(values["period_end_year"]))
+    candidates = await repo.candidate_centers(session)
+    cycles_of = await repo.memberships(session, [c.id for c in candidates])
+    due = [
+        center
+        for center in candidates
+        if cycle_rules.due_in(
+            period,
+            cycle_rules.DueFacts(
+                status=center.status,
+                rectifying_kind=center.rectifying_kind,
+                recognized_on=center.recognized_on,
+                cycles=tuple(cycles_of[center.id]),
+            ),
+        )
+    ]
     record = AssessmentCycleRecord(id=uuid.uuid4(), status="open", rule_set=current_rule_set, **values)
     await repo.add(session, record)
     await repo.add_entries(session, record.id, [c.id for c in due])
@@ -81,7 +147,7 @@ async def create_cycle(
         subject_id=record.id,
         data={"year": record.year, "centers": len(due), "period": [record.period_start_year, record.period_end_year]},
     )
-    return record, [c.id for c in due]
+    return record
 
 
 async def list_cycles(
@@ -135,9 +201,8 @@ async def put_result(
             )
     entry.score = score
     entry.indicators = {k: f"{Decimal(v):.2f}" for k, v in indicators.items()} if indicators is not None else None
-    entry.rd_investment_reported = rd_investment_reported and not (
-        indicators is not None and Decimal(indicators.get("rd_investment", 1)) == 0
-    )
+    # Only the explicit flag means "no R&D investment" (domain.md §7): an rd_investment indicator of 0 is a score.
+    entry.rd_investment_reported = rd_investment_reported
     entry.recorded_by = principal.sub
     entry.recorded_at = clock.now()
     await session.flush()
@@ -172,29 +237,26 @@ async def finalize(
     clock: Clock,
     expected_version: int | None,
 ) -> tuple[AssessmentCycleRecord, list[FinalizedEntry]]:
-    """Grade every center by the rule set, cap `excellent` if the cycle says so, and apply each consequence in the
-    same transaction: unqualified → rectifying (12 months); unqualified again while rectifying → revoked
-    (failed_rectification); absent without cause → revoked (absent_from_assessment)."""
+    """Grade every live center by the rule set, cap `excellent` if the cycle says so, and apply each consequence in
+    the same transaction: unqualified → rectifying (12 months); unqualified again while rectifying → revoked
+    (failed_rectification); qualified or better while rectifying → recognized; absent without cause → revoked
+    (absent_from_assessment). Centers revoked or exited during the cycle are skipped (domain.md §7).
+
+    Refused through the cycle's lifecycle (`ActionBlocked`), with the blockers `GET …/actions` lists."""
     cycle = await load_cycle(session, principal, cycle_id, for_update=True)
-    if principal.role != "province" or cycle.status != "open":
-        raise InvalidTransition(current=cycle.status, action="finalize", allowed=allowed_actions(principal, cycle))
+    # The center rows are locked too, so a center revoked or exiting concurrently is either closed here or waits.
+    pairs = await repo.entries(session, cycle.id, lock_centers=True)
+    by_center = {center.id: _entry_facts(entry, center) for entry, center in pairs}
+    for index, center_id in enumerate(absent_center_ids):
+        problem = cycle_rules.absence_error(by_center.get(center_id))
+        if problem is not None:
+            raise InvalidReference(loc=("body", "absent_center_ids", index), msg=problem)
+    absent = set(absent_center_ids)
+    cycle_rules.LIFECYCLE.check("finalize", principal, _facts(cycle, pairs, absent))
     lifecycle.check_version(expected_version, cycle.version)
     day = decided_on or clock.today()
-    pairs = await repo.entries(session, cycle.id)
-    members = {center.id for _, center in pairs}
-    absent = set(absent_center_ids)
-    for index, center_id in enumerate(absent_center_ids):
-        if center_id not in members:
-            raise InvalidReference(loc=("body", "absent_center_ids", index), msg="not a center of this cycle")
-    missing = [center.code for entry, center in pairs if entry.score is None and center.id not in absent]
-    if missing:
-        raise RuleViolation(
-            "results-missing",
-            f"尚有 {len(missing)} 个中心没有考核结果",
-            f"{len(missing)} center(s) have no result yet.",
-            {"missing_codes": missing},
-        )
-    graded = [(entry, center) for entry, center in pairs if center.id not in absent]
+    closed = {center.id for _, center in pairs if by_center[center.id].closed}
+    graded = [(entry, center) for entry, center in pairs if center.id not in absent and center.id not in closed]
     rule_set = get_rule_set(cycle.rule_set)
     inputs = [
         rules.AssessmentInput(
@@ -211,18 +273,22 @@ async def finalize(
     )
     out: list[FinalizedEntry] = []
     for entry, center in pairs:
-        locked = await load_center(session, principal, center.id, for_update=True)
+        if center.id in closed:
+            # Left the programme during the cycle: no grade, no absence, no transition.
+            entry.consequence = rules.Consequence.SKIPPED_CLOSED
+            out.append(FinalizedEntry(center.id, center.code, entry.score, None, entry.consequence, center.status))
+            continue
         if center.id in absent:
-            entry.absent, entry.consequence = True, "revoke_absent"
-            await _revoke(session, principal, locked, "absent_from_assessment", day, cycle)
-            out.append(FinalizedEntry(center.id, center.code, None, None, "revoke_absent", locked.status))
+            entry.absent, entry.consequence = True, rules.Consequence.REVOKE_ABSENT
+            await _revoke(session, principal, center, "absent_from_assessment", day, cycle)
+            out.append(FinalizedEntry(center.id, center.code, None, None, entry.consequence, center.status))
             continue
         grade = grades[str(center.id)]
-        effect = rules.consequence(grade, locked.status, locked.rectifying_kind)
+        effect = rules.consequence(grade, center.status, center.rectifying_kind)
         entry.grade, entry.consequence = grade, effect
-        locked.grade, locked.graded_in_cycle_id, locked.last_assessed_on = grade, cycle.id, day
-        locked.grade_history = [
-            *locked.grade_history,
+        center.grade, center.graded_in_cycle_id, center.last_assessed_on = grade, cycle.id, day
+        center.grade_history = [
+            *center.grade_history,
             {
                 "cycle_id": str(cycle.id),
                 "year": cycle.year,
@@ -232,21 +298,14 @@ async def finalize(
             },
         ]
         if effect == rules.Consequence.RECTIFY:
-            to_status = CENTER.decide(locked.status, "record_assessment", principal.role, "rectifying")
-            locked.rectifying_kind = "assessment"
-            locked.rectification_due_on = add_months(day, rules.RECTIFICATION_MONTHS_ASSESSMENT)
-            await lifecycle.apply(
-                session,
-                principal,
-                locked,
-                subject_type="center",
-                action="record_assessment",
-                to_status=to_status,
-                decision_date=day,
-                data={"cycle_id": str(cycle.id), "grade": grade, "consequence": effect},
-            )
+            center.rectifying_kind = "assessment"
+            center.rectification_due_on = add_months(day, rules.RECTIFICATION_MONTHS_ASSESSMENT)
+            await _record(session, principal, center, "rectifying", day, cycle, grade, effect)
+        elif effect == rules.Consequence.RECOVER:
+            center.rectifying_kind = center.rectification_due_on = None
+            await _record(session, principal, center, "recognized", day, cycle, grade, effect)
         elif effect == rules.Consequence.REVOKE_FAILED_RECTIFICATION:
-            await _revoke(session, principal, locked, "failed_rectification", day, cycle, grade=grade)
+            await _revoke(session, principal, center, "failed_rectification", day, cycle, grade=grade)
         else:
             await session.flush()
             await audit.record_event(
@@ -254,11 +313,11 @@ async def finalize(
                 principal,
                 type="center.graded",
                 subject_type="center",
-                subject_id=locked.id,
+                subject_id=center.id,
                 effective_on=day,
                 data={"cycle_id": str(cycle.id), "grade": grade, "consequence": effect},
             )
-        out.append(FinalizedEntry(center.id, center.code, entry.score, grade, effect, locked.status))
+        out.append(FinalizedEntry(center.id, center.code, entry.score, grade, effect, center.status))
     cycle.status, cycle.decided_on, cycle.finalized_at = "finalized", day, clock.now()
     await session.flush()
     await audit.record_event(
@@ -268,9 +327,33 @@ async def finalize(
         subject_type="assessment_cycle",
         subject_id=cycle.id,
         effective_on=day,
-        data={"graded": len(graded), "absent": len(absent)},
+        data={"graded": len(graded), "absent": len(absent), "skipped_closed": len(closed)},
     )
     return cycle, out
+
+
+async def _record(
+    session: AsyncSession,
+    principal: Principal,
+    center: CenterRecord,
+    target: str,
+    day: date,
+    cycle: AssessmentCycleRecord,
+    grade: str,
+    effect: str,
+) -> None:
+    """Move a graded center through the table's `record_assessment` row to `target`, with history and an event."""
+    to_status = CENTER.decide(center.status, "record_assessment", principal.role, target)
+    await lifecycle.apply(
+        session,
+        principal,
+        center,
+        subject_type="center",
+        action="record_assessment",
+        to_status=to_status,
+        decision_date=day,
+        data={"cycle_id": str(cycle.id), "grade": grade, "consequence": effect},
+    )
 
 
 async def _revoke(

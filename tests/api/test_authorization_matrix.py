@@ -460,6 +460,7 @@ DECISIONS: dict[tuple[str, str], Decision] = {
         observer=HIDDEN,  # an observer reads the cycle but records nothing
         body={"score": "75.00", "indicators": dict.fromkeys(INDICATORS, "75")},
     ),
+    ("GET", "/assessment-cycles/{cycle_id}/actions"): cycle_reader(),
     ("POST", "/assessment-cycles/{cycle_id}/finalize"): province_only(),
     ("GET", "/assessment-cycles/{cycle_id}/national-candidates"): cycle_reader(),
     ("POST", "/centers/{center_id}/funding"): province_only(

@@ -6,12 +6,13 @@ import uuid
 from collections.abc import Collection
 from decimal import Decimal
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import AssessmentCycleRecord, AssessmentEntryRecord, CenterRecord, FundingRecord
 from app.db.paging import PageRequest, PageResult
 from app.db.repositories.common import keyset_page
+from app.domain.assessment_cycles import Membership, Period
 
 
 async def get_cycle(
@@ -40,21 +41,29 @@ async def list_cycles(
     return await keyset_page(session, query, AssessmentCycleRecord, page)
 
 
-async def due_centers(session: AsyncSession, *, recognized_by: object) -> list[CenterRecord]:
-    """Recognized by the given date, or rectifying after an assessment; not already in an open cycle."""
-    in_open_cycle = (
-        select(AssessmentEntryRecord.center_id)
-        .join(AssessmentCycleRecord, AssessmentCycleRecord.id == AssessmentEntryRecord.cycle_id)
-        .where(AssessmentCycleRecord.status == "open")
-    )
-    query = select(CenterRecord).where(
-        or_(
-            and_(CenterRecord.status == "recognized", CenterRecord.recognized_on <= recognized_by),
-            and_(CenterRecord.status == "rectifying", CenterRecord.rectifying_kind == "assessment"),
-        ),
-        CenterRecord.id.not_in(in_open_cycle),
-    )
+async def candidate_centers(session: AsyncSession) -> list[CenterRecord]:
+    """Centers that may be due in a new cycle (recognized, or rectifying), locked, in code order.
+    `app.domain.assessment_cycles.due_in` decides which of them are."""
+    query = select(CenterRecord).where(CenterRecord.status.in_(("recognized", "rectifying")))
     return list((await session.execute(query.order_by(CenterRecord.code).with_for_update())).scalars())
+
+
+async def memberships(session: AsyncSession, center_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, list[Membership]]:
+    """Every cycle, open or finalized, each center already belongs to: one query for all of them."""
+    query = (
+        select(
+            AssessmentEntryRecord.center_id,
+            AssessmentCycleRecord.period_start_year,
+            AssessmentCycleRecord.period_end_year,
+            AssessmentCycleRecord.status,
+        )
+        .join(AssessmentCycleRecord, AssessmentCycleRecord.id == AssessmentEntryRecord.cycle_id)
+        .where(AssessmentEntryRecord.center_id.in_(list(center_ids)))
+    )
+    out: dict[uuid.UUID, list[Membership]] = {center_id: [] for center_id in center_ids}
+    for center_id, start, end, status in (await session.execute(query)).all():
+        out[center_id].append(Membership(Period(start, end), open=status == "open"))
+    return out
 
 
 async def add_entries(session: AsyncSession, cycle_id: uuid.UUID, center_ids: Collection[uuid.UUID]) -> None:
@@ -63,14 +72,35 @@ async def add_entries(session: AsyncSession, cycle_id: uuid.UUID, center_ids: Co
     await session.flush()
 
 
-async def entries(session: AsyncSession, cycle_id: uuid.UUID) -> list[tuple[AssessmentEntryRecord, CenterRecord]]:
+async def entries(
+    session: AsyncSession, cycle_id: uuid.UUID, *, lock_centers: bool = False
+) -> list[tuple[AssessmentEntryRecord, CenterRecord]]:
+    """The cycle's entries with their centers, in code order; `lock_centers` locks the center rows (in that order)."""
     query = (
         select(AssessmentEntryRecord, CenterRecord)
         .join(CenterRecord, CenterRecord.id == AssessmentEntryRecord.center_id)
         .where(AssessmentEntryRecord.cycle_id == cycle_id)
         .order_by(CenterRecord.code)
     )
+    if lock_centers:
+        query = query.with_for_update(of=CenterRecord)
     return [(entry, center) for entry, center in (await session.execute(query)).all()]
+
+
+async def entries_of(
+    session: AsyncSession, cycle_ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, list[tuple[AssessmentEntryRecord, CenterRecord]]]:
+    """The entries of several cycles in one query, by cycle, each in code order."""
+    query = (
+        select(AssessmentEntryRecord, CenterRecord)
+        .join(CenterRecord, CenterRecord.id == AssessmentEntryRecord.center_id)
+        .where(AssessmentEntryRecord.cycle_id.in_(list(cycle_ids)))
+        .order_by(CenterRecord.code)
+    )
+    out: dict[uuid.UUID, list[tuple[AssessmentEntryRecord, CenterRecord]]] = {cycle_id: [] for cycle_id in cycle_ids}
+    for entry, center in (await session.execute(query)).all():
+        out[entry.cycle_id].append((entry, center))
+    return out
 
 
 async def entry(

@@ -184,6 +184,18 @@ def test_a_center_without_rd_investment_is_unqualified_whatever_its_score(ratio:
 
 
 @pytest.mark.parametrize(
+    ("has_rd", "grade"),
+    [
+        pytest.param(True, "qualified", id="a zero R&D indicator score is only a score"),
+        pytest.param(False, "unqualified", id="the explicit flag is the floor"),
+    ],
+)
+def test_only_the_explicit_no_rd_investment_flag_is_the_hard_floor(has_rd: bool, grade: str) -> None:
+    grades = assign_grades([result("A", "60", "0", has_rd=has_rd)], bands=DEFAULT_BANDS, max_excellent_ratio=None)
+    assert grades == {"id-A": grade}
+
+
+@pytest.mark.parametrize(
     ("results", "ratio"),
     [
         pytest.param([result("A", "90"), result("A", "80")], None, id="a center twice"),
@@ -211,7 +223,14 @@ def test_inconsistent_cycle_input_is_a_programming_error(results: list[Assessmen
         pytest.param("excellent", "recognized", None, Consequence.NATIONAL_CANDIDATE, id="excellent"),
         pytest.param("good", "recognized", None, Consequence.NONE, id="good"),
         pytest.param("qualified", "recognized", None, Consequence.NONE, id="qualified"),
-        pytest.param("qualified", "rectifying", "assessment", Consequence.NONE, id="qualified while rectifying"),
+        pytest.param(
+            "qualified", "rectifying", "assessment", Consequence.RECOVER, id="qualified while rectifying recovers"
+        ),
+        pytest.param("good", "rectifying", "assessment", Consequence.RECOVER, id="good while rectifying recovers"),
+        pytest.param(
+            "excellent", "rectifying", "assessment", Consequence.RECOVER, id="excellent while rectifying recovers"
+        ),
+        pytest.param("qualified", "rectifying", "acceptance", Consequence.NONE, id="an acceptance is not recovered"),
     ],
 )
 def test_a_grade_sets_its_consequence_in_motion(grade: str, status: str, kind: str | None, expected: str) -> None:

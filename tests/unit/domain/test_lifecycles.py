@@ -9,6 +9,7 @@ from app.domain.lifecycles import (
     ANNUAL_REPORT,
     APPLICATION,
     APPLICATION_FAST_TRACK,
+    ASSESSMENT_CYCLE,
     CALL,
     CENTER,
     CHANGE_REQUEST,
@@ -79,6 +80,7 @@ SPEC: dict[str, list[Row]] = {
         _r("recognize", "accepted", "recognized", "province"),
         _r("record_rectification_review", "rectifying", ("recognized", "revoked"), "province", "third_party"),
         _r("record_assessment", "recognized", ("recognized", "rectifying", "revoked"), "province"),
+        # Graded again while rectifying after an assessment: qualified or better recovers, unqualified revokes.
         _r("record_assessment", "rectifying", ("recognized", "rectifying", "revoked"), "province"),
         *(_r("revoke", state, "revoked", "province") for state in LIVE),
         *(_r("request_exit", state, state, "applicant") for state in LIVE),
@@ -100,6 +102,9 @@ SPEC: dict[str, list[Row]] = {
         _r("reject", "filed", "rejected", "supervisor", "province"),
         _r("reject", "endorsed", "rejected", "province"),
     ],
+    "assessment_cycle": [
+        _r("finalize", "open", "finalized", "province"),
+    ],
 }
 
 TERMINAL: dict[str, set[str]] = {
@@ -109,6 +114,7 @@ TERMINAL: dict[str, set[str]] = {
     "center": {"revoked", "exited"},
     "annual_report": {"accepted"},
     "change_request": {"approved", "rejected"},
+    "assessment_cycle": {"finalized"},
 }
 
 
@@ -270,6 +276,8 @@ def test_a_terminal_state_allows_nothing_to_anyone(name: str, state: str) -> Non
         pytest.param(ANNUAL_REPORT, "endorsed", "province", ["accept", "return"], id="report endorsed province"),
         pytest.param(CHANGE_REQUEST, "filed", "supervisor", ["endorse", "reject"], id="change filed supervisor"),
         pytest.param(CALL, "draft", "province", ["publish"], id="call draft province"),
+        pytest.param(ASSESSMENT_CYCLE, "open", "province", ["finalize"], id="cycle open province"),
+        pytest.param(ASSESSMENT_CYCLE, "open", "third_party", [], id="cycle open entrusted agency"),
     ],
 )
 def test_allowed_actions_lists_what_the_role_may_do_in_table_order(

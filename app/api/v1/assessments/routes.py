@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Body, Query, Request
 from fastapi.responses import JSONResponse
@@ -37,17 +37,17 @@ from app.api.v1.assessments.schemas import (
     ResultPut,
     ResultRead,
 )
-from app.domain.principal import Principal
+from app.api.v1.common import ActionRead, action_reads
 from app.services import assessments as service
 
 router = APIRouter(prefix="/assessment-cycles", tags=["assessment"])
 funding_router = APIRouter(tags=["funding"])
 
 
-def _cycle(record: Any, principal: Principal, center_ids: list[uuid.UUID]) -> CycleRead:
-    out = CycleRead.model_validate(record, from_attributes=True)
-    out.allowed_actions = service.allowed_actions(principal, record)
-    out.center_ids = center_ids
+def _cycle(view: service.CycleView) -> CycleRead:
+    out = CycleRead.model_validate(view.record, from_attributes=True)
+    out.allowed_actions = view.allowed_actions
+    out.center_ids = view.center_ids
     return out
 
 
@@ -64,10 +64,10 @@ async def create_assessment_cycle(
     """Open a 3-year assessment cycle (province); answers with `center_ids`, every center due in it."""
     if (replay := await idempotency.replay(body)) is not None:
         return replay
-    record, center_ids = await service.create_cycle(
+    record = await service.create_cycle(
         session, principal, body.model_dump(), request.app.state.settings.current_rule_set
     )
-    out = _cycle(record, principal, center_ids)
+    out = _cycle(await service.view_cycle(session, principal, record))
     return await idempotency.respond(
         out, status_code=201, headers=created(out, record.version, f"/api/v1/assessment-cycles/{record.id}")
     )
@@ -77,11 +77,8 @@ async def create_assessment_cycle(
 async def list_assessment_cycles(session: SessionDep, principal: PrincipalDep, page: PageDep) -> dict[str, object]:
     """Cycles: the province and observers see all, an agency those entrusted to it."""
     result = await service.list_cycles(session, principal, page)
-    items = []
-    for record in result.items:
-        center_ids = [c.id for _, c in await service.cycle_entries(session, record.id)]
-        items.append(_cycle(record, principal, center_ids))
-    return paginate(items, result.next_key)
+    views = await service.view_cycles(session, principal, result.items)
+    return paginate([_cycle(view) for view in views], result.next_key)
 
 
 @router.get(
@@ -90,8 +87,22 @@ async def list_assessment_cycles(session: SessionDep, principal: PrincipalDep, p
 async def get_assessment_cycle(cycle_id: uuid.UUID, session: SessionDep, principal: PrincipalDep) -> JSONResponse:
     """One cycle with its centers."""
     record = await service.load_cycle(session, principal, cycle_id)
-    center_ids = [c.id for _, c in await service.cycle_entries(session, record.id)]
-    return versioned(_cycle(record, principal, center_ids), record.version)
+    return versioned(_cycle(await service.view_cycle(session, principal, record)), record.version)
+
+
+@router.get(
+    "/{cycle_id}/actions",
+    operation_id="list_assessment_cycle_actions",
+    response_model=list[ActionRead],
+    responses=responses("not-found"),
+)
+async def list_assessment_cycle_actions(
+    cycle_id: uuid.UUID, session: SessionDep, principal: PrincipalDep
+) -> list[ActionRead]:
+    """Each action of the cycle's lifecycle (`finalize`) for this caller: allowed now, or `blocked_by` — the same
+    blockers, codes and texts a finalize without `absent_center_ids` is refused with (`results-missing` lists the
+    live centers that have no result yet)."""
+    return action_reads(await service.cycle_actions(session, principal, cycle_id))
 
 
 @router.get(
@@ -147,8 +158,11 @@ async def finalize_assessment_cycle(
     body: Annotated[FinalizeBody | None, Body()] = None,
 ) -> FinalizeRead:
     """Assign grades (excellent ≥ 90, good ≥ 70, qualified ≥ 60, unqualified < 60; no R&D investment → unqualified;
-    the cycle's excellent cap by rank) and apply the consequences in one transaction (province). Centers absent
-    without cause are listed in `absent_center_ids` and revoked."""
+    the cycle's excellent cap by rank) and apply the consequences in one transaction (province): unqualified →
+    rectifying; unqualified again while rectifying → revoked; qualified or better while rectifying → recognized.
+    Centers absent without cause are listed in `absent_center_ids` and revoked; only live centers can be absent.
+    Centers revoked or exited during the cycle are skipped (`skipped_closed`). Refused with `results-missing` while a
+    live center has neither a result nor a declared absence, as `GET …/actions` explains."""
     payload = body or FinalizeBody()
     record, results = await service.finalize(
         session,
@@ -159,7 +173,7 @@ async def finalize_assessment_cycle(
         clock=clock,
         expected_version=expected_version,
     )
-    cycle = _cycle(record, principal, [r.center_id for r in results])
+    cycle = _cycle(await service.view_cycle(session, principal, record))
     return FinalizeRead(cycle=cycle, results=[FinalizedRead.model_validate(r, from_attributes=True) for r in results])
 
 

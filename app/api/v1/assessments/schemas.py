@@ -82,7 +82,8 @@ class ResultPut(Strict):
     )
     rd_investment_reported: bool = Field(
         default=True,
-        description="False: no R&D investment in the cycle, which makes the grade unqualified whatever the score.",
+        description="False: no R&D investment in the cycle, which makes the grade unqualified whatever the score. "
+        "Only this flag says so: an rd_investment indicator of 0 is a score like any other.",
     )
 
 
@@ -99,7 +100,9 @@ class ResultRead(BaseModel):
 
 class FinalizeBody(Strict):
     absent_center_ids: Annotated[list[uuid.UUID], Field(max_length=10_000)] = Field(
-        default_factory=list, description="Centers that did not take part without cause: they are revoked."
+        default_factory=list,
+        description="Live centers of the cycle that did not take part without cause: they are revoked. A center "
+        "revoked or exited during the cycle is skipped, never absent.",
     )
     decided_on: IsoDate | None = None
 
