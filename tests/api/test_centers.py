@@ -193,9 +193,12 @@ async def test_an_imported_center_built_2022_to_2025_owes_every_report_and_its_a
     ]
 
 
-async def test_a_submitted_report_is_no_longer_owed_and_filters_apply(client: httpx.AsyncClient, auth: Any) -> None:
+async def test_a_submitted_report_is_no_longer_owed_and_filters_apply(
+    client: httpx.AsyncClient, auth: Any, at: Any
+) -> None:
     w = await orgs(client, auth)
     center = await import_center(client, w)
+    at(beijing(2023, 1, 20))  # a report counts from the day it was submitted, so it must be filed before as_of
     await accepted_report(client, w, center["id"], 2022)
     years = [
         i["period_year"]
@@ -215,6 +218,120 @@ async def test_a_submitted_report_is_no_longer_owed_and_filters_apply(client: ht
         headers=w["province"],
     )
     assert response.json()["items"] == []
+
+
+async def submitted_report(client: httpx.AsyncClient, w: dict[str, Any], center_id: str, year: int) -> None:
+    base = f"/api/v1/centers/{center_id}/annual-reports"
+    body = {"period_year": year, "summary": f"{year}年度工作总结", "kpi_actuals": {}, "plan_next_year": "下一年度计划"}
+    response = await client.post(base, json=body, headers=w["applicant"])
+    assert response.status_code == 201, response.text
+    response = await client.post(f"{base}/{response.json()['id']}/submit", headers=w["applicant"])
+    assert response.status_code == 200, response.text
+
+
+@pytest.mark.parametrize(
+    ("as_of", "overdue"),
+    [
+        pytest.param("2027-01-31", False, id="due on 31 january"),
+        pytest.param("2027-02-15", True, id="overdue in february"),
+        pytest.param("2027-03-09", True, id="still overdue the day before it is filed"),
+        pytest.param("2027-03-10", None, id="not owed from the day it is filed"),
+        pytest.param("2027-12-31", None, id="not owed afterwards"),
+    ],
+)
+async def test_a_report_filed_on_10_march_was_still_overdue_on_15_february(
+    client: httpx.AsyncClient, auth: Any, at: Any, as_of: str, overdue: bool | None
+) -> None:
+    w = await orgs(client, auth)
+    center = await import_center(
+        client,
+        w,
+        approved_on="2026-01-15",
+        construction_starts_on="2026-02-01",
+        construction_ends_on="2029-01-31",
+        task_book=None,
+    )
+    at(beijing(2027, 3, 10, 9))
+    await submitted_report(client, w, center["id"], 2026)
+    items = [i for i in await obligations(client, w, center["id"], as_of) if i["kind"] == "annual_report"]
+    expected = [] if overdue is None else [(2026, "2027-01-31", overdue)]
+    assert [(i["period_year"], i["due_on"], i["overdue"]) for i in items] == expected
+
+
+async def test_a_report_filed_at_23_30_beijing_counts_for_that_beijing_day(
+    client: httpx.AsyncClient, auth: Any, at: Any
+) -> None:
+    w = await orgs(client, auth)
+    center = await import_center(
+        client, w, approved_on="2026-01-15", construction_starts_on="2026-02-01", construction_ends_on="2029-01-31"
+    )
+    at(datetime(2027, 3, 9, 15, 30, tzinfo=UTC))  # 23:30 on 9 March in Beijing
+    await submitted_report(client, w, center["id"], 2026)
+    assert [i["period_year"] for i in await obligations(client, w, center["id"], "2027-03-08")] == [2026]
+    assert await obligations(client, w, center["id"], "2027-03-09") == []
+
+
+async def test_a_center_revoked_on_1_june_2027_owed_what_it_owed_before_that_date(
+    client: httpx.AsyncClient, auth: Any, at: Any
+) -> None:
+    w = await orgs(client, auth)
+    center = await import_center(client, w)
+    at(beijing(2027, 6, 1))  # a decision is not dated in the future
+    await center_action(
+        client,
+        center["id"],
+        "revoke",
+        w["province"],
+        reason_code="major_incident",
+        reason="事故",
+        decided_on="2027-06-01",
+    )
+    before = await obligations(client, w, center["id"], "2027-05-31")
+    assert [(i["kind"], i["period_year"], i["due_on"], i["overdue"]) for i in before] == [
+        ("annual_report", 2022, "2023-01-31", True),
+        ("annual_report", 2023, "2024-01-31", True),
+        ("annual_report", 2024, "2025-01-31", True),
+        ("annual_report", 2025, "2026-01-31", True),
+        ("annual_report", 2026, "2027-01-31", True),
+        ("acceptance", None, "2026-02-28", True),
+    ]
+    back_then = await obligations(client, w, center["id"], "2025-09-01")
+    assert [(i["kind"], i["period_year"], i["overdue"]) for i in back_then] == [
+        ("annual_report", 2022, True),
+        ("annual_report", 2023, True),
+        ("annual_report", 2024, True),
+        ("acceptance", None, False),
+    ]
+    after = await obligations(client, w, center["id"], "2028-03-01")
+    assert [(i["kind"], i["period_year"]) for i in after] == [("annual_report", year) for year in range(2022, 2028)]
+
+
+async def test_an_extension_moves_the_acceptance_only_from_the_day_it_was_decided(
+    client: httpx.AsyncClient, auth: Any, at: Any
+) -> None:
+    w = await orgs(client, auth)
+    center = await import_center(client, w)
+    at(beijing(2025, 10, 10))
+    await center_action(client, center["id"], "request_extension", w["applicant"], months=6, reason="设备延迟到货")
+    at(beijing(2025, 10, 15))
+    extended = await center_action(
+        client, center["id"], "extend", w["province"], months=6, reason="设备延迟到货", decided_on="2025-10-15"
+    )
+    assert extended["construction_ends_on"] == "2026-05-30"
+
+    def acceptance(items: list[dict[str, Any]]) -> list[tuple[str, bool]]:
+        return [(i["due_on"], i["overdue"]) for i in items if i["kind"] == "acceptance"]
+
+    assert acceptance(await obligations(client, w, center["id"], "2025-10-14")) == [("2026-02-28", False)]
+    assert acceptance(await obligations(client, w, center["id"], "2025-10-15")) == []
+    assert acceptance(await obligations(client, w, center["id"], "2026-09-01")) == [("2026-08-30", True)]
+
+
+async def test_a_center_approved_after_the_date_asked_about_owes_nothing(client: httpx.AsyncClient, auth: Any) -> None:
+    w = await orgs(client, auth)
+    center = await import_center(client, w)
+    assert await obligations(client, w, center["id"], "2022-05-31") == []
+    assert await obligations(client, w, center["id"], "2023-02-01") != []
 
 
 async def test_obligations_need_a_valid_date(client: httpx.AsyncClient, auth: Any) -> None:

@@ -11,11 +11,24 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+import pytest
+from fastapi import FastAPI
 from openpyxl import load_workbook
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tests.api.helpers import FACTS, act, criteria_for_total, draft, make_world, score, under_review
+from app.api.deps import get_clock
+from tests.api.helpers import (
+    FACTS,
+    SHANGHAI,
+    FixedClock,
+    act,
+    criteria_for_total,
+    draft,
+    make_world,
+    score,
+    under_review,
+)
 from tests.factories import create_org
 
 
@@ -315,6 +328,31 @@ async def test_exports_have_chinese_headers_in_csv_with_bom_and_in_xlsx(
     assert next(csv.reader(io.StringIO(applications.content.decode("utf-8-sig"))))[:2] == ["申报编号", "拟建中心名称"]
     expert = await client.get("/api/v1/exports/centers", headers=auth("expert", expert_id=lead["id"]))
     assert expert.status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("instant", "day"),
+    [
+        pytest.param(
+            datetime(2026, 12, 2, 23, 30, tzinfo=UTC), "2026-12-03", id="23:30 utc is the next day in beijing"
+        ),
+        pytest.param(datetime(2026, 12, 2, 15, 59, tzinfo=UTC), "2026-12-02", id="23:59 beijing is still that day"),
+        pytest.param(datetime(2026, 12, 2, 16, 0, tzinfo=UTC), "2026-12-03", id="midnight beijing is the next day"),
+    ],
+)
+async def test_an_export_is_named_after_the_day_in_beijing_not_in_utc(
+    client: httpx.AsyncClient, auth: Any, app: FastAPI, instant: datetime, day: str
+) -> None:
+    app.dependency_overrides[get_clock] = lambda: FixedClock(tz=SHANGHAI, at=instant)
+    try:
+        centers = await client.get("/api/v1/exports/centers", params={"format": "csv"}, headers=auth("province"))
+        applications = await client.get(
+            "/api/v1/exports/applications", params={"format": "xlsx"}, headers=auth("province")
+        )
+    finally:
+        app.dependency_overrides.pop(get_clock, None)
+    assert centers.headers["content-disposition"] == f'attachment; filename="centers-{day}.csv"'
+    assert applications.headers["content-disposition"] == f'attachment; filename="applications-{day}.xlsx"'
 
 
 async def test_center_statistics_group_by_field_region_status_and_grade(client: httpx.AsyncClient, auth: Any) -> None:

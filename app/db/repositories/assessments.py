@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Collection
+from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import Select, func, select
@@ -124,6 +125,26 @@ async def entrusted_center_ids(session: AsyncSession, org_id: uuid.UUID) -> list
 
 
 # --- funding ------------------------------------------------------------------------------------------------
+
+
+async def assessed_on_by_center(session: AsyncSession, within: Select[tuple[uuid.UUID]]) -> dict[str, list[date]]:
+    """{center id: decision dates of the finalized cycles that graded it}, for the center ids `within` selects."""
+    query = (
+        select(AssessmentEntryRecord.center_id, AssessmentCycleRecord.decided_on)
+        .join(AssessmentCycleRecord, AssessmentCycleRecord.id == AssessmentEntryRecord.cycle_id)
+        .where(
+            AssessmentEntryRecord.center_id.in_(within.scalar_subquery()),
+            AssessmentEntryRecord.grade.is_not(None),
+            AssessmentCycleRecord.status == "finalized",
+            AssessmentCycleRecord.decided_on.is_not(None),
+        )
+        .order_by(AssessmentEntryRecord.center_id, AssessmentCycleRecord.decided_on)
+    )
+    out: dict[str, list[date]] = {}
+    for center_id, decided_on in (await session.execute(query)).all():
+        if decided_on is not None:  # excluded in SQL; this narrows the type
+            out.setdefault(str(center_id), []).append(decided_on)
+    return out
 
 
 async def add_funding(session: AsyncSession, record: FundingRecord) -> FundingRecord:

@@ -5,8 +5,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Collection
 from dataclasses import dataclass
+from datetime import date, datetime, tzinfo
+from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, or_, select
+from sqlalchemy import ColumnElement, ScalarSelect, Select, and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import (
@@ -16,10 +18,11 @@ from app.db.models import (
     CenterRecord,
     ChangeRequestRecord,
     OrganizationRecord,
+    TransitionRecord,
 )
 from app.db.paging import PageRequest, PageResult
 from app.db.repositories.common import keyset_page
-from app.domain.deadlines import CenterTimeline
+from app.domain.deadlines import CenterChange, CenterHistory, ReportFiling, local_date
 
 
 @dataclass(frozen=True)
@@ -103,62 +106,136 @@ async def all_in_reach(
     return list((await session.execute(query.order_by(CenterRecord.code))).scalars())
 
 
-async def timelines_in_reach(
+def ids_in_reach(reach: Reach, *, center_id: uuid.UUID | None = None) -> Select[tuple[uuid.UUID]]:
+    """The reachable center ids as a subquery, for filters that would otherwise send one parameter per center."""
+    query: Select[tuple[uuid.UUID]] = _query(reach).with_only_columns(CenterRecord.id)
+    if center_id is not None:
+        query = query.where(CenterRecord.id == center_id)
+    return query
+
+
+# --- dated history, for obligations on any date ------------------------------------------------------------------
+
+
+def _effective_on(decision_date: date | None, occurred_at: datetime, tz: tzinfo) -> date:
+    """A decision takes effect on its recorded date; anything else on the local date on which it was recorded."""
+    return decision_date if decision_date is not None else local_date(occurred_at, tz)
+
+
+async def histories_in_reach(
     session: AsyncSession, reach: Reach, *, center_id: uuid.UUID | None = None
-) -> list[CenterTimeline]:
-    """Only the dated columns the deadline rules need, as domain timelines (no full rows, no per-center parameters)."""
-    columns = (
-        CenterRecord.id,
-        CenterRecord.status,
-        CenterRecord.approved_on,
-        CenterRecord.construction_starts_on,
-        CenterRecord.construction_ends_on,
-        CenterRecord.recognized_on,
-        CenterRecord.rectifying_kind,
-        CenterRecord.rectification_due_on,
-        CenterRecord.last_assessed_on,
-        CenterRecord.revoked_on,
-        CenterRecord.exited_on,
+) -> list[CenterHistory]:
+    """Each reachable center's own dates (approval, construction end as recorded now), without its changes yet."""
+    query = _query(reach).with_only_columns(
+        CenterRecord.id, CenterRecord.approved_on, CenterRecord.construction_ends_on
     )
-    query = _query(reach).with_only_columns(*columns)
     if center_id is not None:
         query = query.where(CenterRecord.id == center_id)
     return [
-        CenterTimeline(
+        CenterHistory(
             center_id=str(row.id),
-            status=row.status,
             approved_on=row.approved_on,
-            construction_starts_on=row.construction_starts_on,
+            changes=(),
             construction_ends_on=row.construction_ends_on,
-            recognized_on=row.recognized_on,
-            rectifying_kind=row.rectifying_kind,
-            rectification_due_on=row.rectification_due_on,
-            last_assessed_on=row.last_assessed_on,
-            ended_on=row.revoked_on if row.status == "revoked" else row.exited_on,
         )
         for row in (await session.execute(query.order_by(CenterRecord.code))).all()
     ]
 
 
-async def report_years_in_reach(
-    session: AsyncSession, reach: Reach, statuses: tuple[str, ...], *, center_id: uuid.UUID | None = None
-) -> dict[str, set[int]]:
-    """{center id: period years whose report is in one of `statuses`}, joined to the reach in SQL."""
-    centers = _query(reach).with_only_columns(CenterRecord.id)
-    if center_id is not None:
-        centers = centers.where(CenterRecord.id == center_id)
-    query = select(AnnualReportRecord.center_id, AnnualReportRecord.period_year).where(
-        AnnualReportRecord.center_id.in_(centers.scalar_subquery()), AnnualReportRecord.status.in_(statuses)
+async def changes_in_reach(
+    session: AsyncSession, reach: Reach, tz: tzinfo, *, center_id: uuid.UUID | None = None
+) -> dict[str, list[CenterChange]]:
+    """{center id: its status changes and extensions, in recording order}, from `transitions`, in one query.
+
+    Edits that keep the status (`update`, requests, declined requests) are left out; `extend` is kept for the end
+    dates it records. The import of a recognized center carries the recognition date recorded on the center.
+    """
+    recognized_on = case(
+        (
+            and_(TransitionRecord.action == "import", TransitionRecord.to_status == "recognized"),
+            CenterRecord.recognized_on,
+        ),
+        else_=None,
     )
-    out: dict[str, set[int]] = {}
-    for report_center, year in (await session.execute(query)).all():
-        out.setdefault(str(report_center), set()).add(year)
+    query = (
+        select(
+            TransitionRecord.subject_id,
+            TransitionRecord.action,
+            TransitionRecord.from_status,
+            TransitionRecord.to_status,
+            TransitionRecord.decision_date,
+            TransitionRecord.occurred_at,
+            TransitionRecord.data["old_ends_on"].astext.label("old_ends_on"),
+            recognized_on.label("recognized_on"),
+        )
+        .join(CenterRecord, CenterRecord.id == TransitionRecord.subject_id)
+        .where(
+            TransitionRecord.subject_type == "center",
+            TransitionRecord.subject_id.in_(ids_in_reach(reach, center_id=center_id).scalar_subquery()),
+            or_(
+                TransitionRecord.from_status.is_distinct_from(TransitionRecord.to_status),
+                TransitionRecord.action == "extend",
+            ),
+        )
+        .order_by(TransitionRecord.subject_id, TransitionRecord.id)
+    )
+    out: dict[str, list[CenterChange]] = {}
+    for row in (await session.execute(query)).all():
+        out.setdefault(str(row.subject_id), []).append(
+            CenterChange(
+                action=row.action,
+                from_status=row.from_status,
+                status=row.to_status,
+                effective_on=_effective_on(row.decision_date, row.occurred_at, tz),
+                extended_from=date.fromisoformat(row.old_ends_on)
+                if row.action == "extend" and row.old_ends_on
+                else None,
+                recognized_on=row.recognized_on,
+            )
+        )
     return out
 
 
-def ids_in_reach(reach: Reach) -> Select[tuple[uuid.UUID]]:
-    """The reachable center ids as a subquery, for filters that would otherwise send one parameter per center."""
-    return _query(reach).with_only_columns(CenterRecord.id)
+async def report_filings_in_reach(
+    session: AsyncSession, reach: Reach, tz: tzinfo, *, center_id: uuid.UUID | None = None
+) -> dict[str, list[ReportFiling]]:
+    """{center id: its annual reports ever submitted}, with the local date of the first submission (`submitted_at`,
+    else the report's first `submit` transition) and, for a report now returned, the date of its last return."""
+
+    def transition_time(action: str, aggregate: Any) -> ScalarSelect[datetime]:
+        return (
+            select(aggregate(TransitionRecord.occurred_at))
+            .where(
+                TransitionRecord.subject_type == "annual_report",
+                TransitionRecord.subject_id == AnnualReportRecord.id,
+                TransitionRecord.action == action,
+            )
+            .scalar_subquery()
+        )
+
+    query = select(
+        AnnualReportRecord.center_id,
+        AnnualReportRecord.period_year,
+        func.coalesce(AnnualReportRecord.submitted_at, transition_time("submit", func.min)).label("submitted_at"),
+        case((AnnualReportRecord.status == "returned", transition_time("return", func.max)), else_=None).label(
+            "returned_at"
+        ),
+    ).where(
+        AnnualReportRecord.center_id.in_(ids_in_reach(reach, center_id=center_id).scalar_subquery()),
+        AnnualReportRecord.status != "draft",
+    )
+    out: dict[str, list[ReportFiling]] = {}
+    for row in (await session.execute(query)).all():
+        if row.submitted_at is None:
+            continue
+        out.setdefault(str(row.center_id), []).append(
+            ReportFiling(
+                period_year=row.period_year,
+                first_submitted_on=local_date(row.submitted_at, tz),
+                returned_on=None if row.returned_at is None else local_date(row.returned_at, tz),
+            )
+        )
+    return out
 
 
 # --- annual reports ---------------------------------------------------------------------------------------------

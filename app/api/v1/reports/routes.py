@@ -15,10 +15,11 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.api.deps import PrincipalDep, SessionDep
+from app.api.deps import ClockDep, PrincipalDep, SessionDep
 from app.api.problems import responses
 from app.domain.principal import Principal
 from app.services import reports as service
+from app.services.clock import Clock
 
 router = APIRouter(tags=["statistics and exports"])
 
@@ -109,6 +110,12 @@ async def _xlsx(header: Sequence[str], rows: AsyncGenerator[list[Any]], title: s
     yield out.getvalue()
 
 
+def export_filename(kind: str, extension: str, clock: Clock) -> str:
+    """`centers-2027-01-31.csv`: dated on the programme's calendar (Asia/Shanghai), not the server's or UTC, so an
+    export taken at 07:30 Beijing time is named after that Beijing day."""
+    return f"{kind}-{clock.today().isoformat()}.{extension}"
+
+
 def _export(
     request: Request,
     principal: Principal,
@@ -116,6 +123,7 @@ def _export(
     header: Sequence[str],
     rows: Callable[[AsyncSession, Principal], AsyncIterator[list[Any]]],
     format: str,
+    clock: Clock,
 ) -> StreamingResponse:
     service.check_exporter(principal)
 
@@ -125,18 +133,10 @@ def _export(
             async for row in rows(session, principal):
                 yield row
 
-    stamp = date.today().isoformat()
+    disposition = {"Content-Disposition": f'attachment; filename="{export_filename(kind, format, clock)}"'}
     if format == "xlsx":
-        return StreamingResponse(
-            _xlsx(header, streamed(), kind),
-            media_type=XLSX,
-            headers={"Content-Disposition": f'attachment; filename="{kind}-{stamp}.xlsx"'},
-        )
-    return StreamingResponse(
-        _csv(header, streamed()),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{kind}-{stamp}.csv"'},
-    )
+        return StreamingResponse(_xlsx(header, streamed(), kind), media_type=XLSX, headers=disposition)
+    return StreamingResponse(_csv(header, streamed()), media_type="text/csv; charset=utf-8", headers=disposition)
 
 
 EXPORT_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -149,10 +149,13 @@ EXPORT_RESPONSES: dict[int | str, dict[str, Any]] = {
     "/exports/centers", operation_id="export_centers", response_class=StreamingResponse, responses=EXPORT_RESPONSES
 )
 async def export_centers(
-    request: Request, principal: PrincipalDep, format: Annotated[Literal["csv", "xlsx"], Query()] = "csv"
+    request: Request,
+    principal: PrincipalDep,
+    clock: ClockDep,
+    format: Annotated[Literal["csv", "xlsx"], Query()] = "csv",
 ) -> StreamingResponse:
     """Centers within the caller's reach as a spreadsheet with Chinese column headers, streamed."""
-    return _export(request, principal, "centers", service.CENTER_COLUMNS, service.center_rows, format)
+    return _export(request, principal, "centers", service.CENTER_COLUMNS, service.center_rows, format, clock)
 
 
 @router.get(
@@ -162,7 +165,12 @@ async def export_centers(
     responses=EXPORT_RESPONSES,
 )
 async def export_applications(
-    request: Request, principal: PrincipalDep, format: Annotated[Literal["csv", "xlsx"], Query()] = "csv"
+    request: Request,
+    principal: PrincipalDep,
+    clock: ClockDep,
+    format: Annotated[Literal["csv", "xlsx"], Query()] = "csv",
 ) -> StreamingResponse:
     """Applications within the caller's reach as a spreadsheet with Chinese column headers, streamed."""
-    return _export(request, principal, "applications", service.APPLICATION_COLUMNS, service.application_rows, format)
+    return _export(
+        request, principal, "applications", service.APPLICATION_COLUMNS, service.application_rows, format, clock
+    )
