@@ -12,13 +12,13 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from app.domain.assessment import RECTIFICATION_MONTHS_ACCEPTANCE
 from app.domain.deadlines import acceptance_window, add_months, annual_report_due_on, first_report_year
 from app.domain.guards import Blocker, Lifecycle, blocker
 from app.domain.lifecycles import CENTER
 from app.domain.principal import Principal
 
 MAX_EXTENSION_MONTHS = 12  # [practice] once, by up to 12 months
-ACCEPTANCE_RECTIFICATION_MONTHS = 3  # [practice] one more acceptance within 3 months after a failure
 LEGAL_ENTITY_STATUSES = ("none", "relatively_independent", "independent")
 LEGAL_ENTITY_KINDS = ("enterprise", "public_institution")
 CHANGE_KINDS = ("name", "lead_org", "research_direction", "director", "participants", "task_book")
@@ -336,7 +336,7 @@ def acceptance_outcome(*, passed: bool, failures_before: int, decided_on: date) 
     if passed:
         return AcceptanceOutcome("accepted")
     if failures_before == 0:
-        return AcceptanceOutcome("rectifying", "acceptance", add_months(decided_on, ACCEPTANCE_RECTIFICATION_MONTHS))
+        return AcceptanceOutcome("rectifying", "acceptance", add_months(decided_on, RECTIFICATION_MONTHS_ACCEPTANCE))
     return AcceptanceOutcome("revoked", revocation_reason="failed_acceptance")
 
 

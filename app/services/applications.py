@@ -4,32 +4,30 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from datetime import date
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db.models import ApplicationRecord, CallRecord, OrganizationRecord, TransitionRecord
+from app.db.models import ApplicationRecord, TransitionRecord
 from app.db.paging import PageRequest, PageResult
 from app.db.repositories import applications as repo
 from app.db.repositories import calls as calls_repo
 from app.db.repositories import organizations as orgs_repo
 from app.db.repositories.applications import Reach
 from app.domain import applications as app_rules
-from app.domain import eligibility as rules
 from app.domain import review as review_rules
 from app.domain.calls import CallWindow
-from app.domain.deadlines import local_date
 from app.domain.errors import ActionBlocked, RuleViolation
 from app.domain.guards import ActionView
 from app.domain.lifecycles import APPLICATION, APPLICATION_FAST_TRACK, StateMachine
 from app.domain.principal import Principal
 from app.domain.rulesets import get_rule_set
-from app.services import audit, centers, lifecycle
+from app.services import audit, lifecycle
 from app.services.clock import Clock
-from app.services.errors import InvalidReference, NotFound, ValidationFailed
+from app.services.eligibility import judge
+from app.services.errors import InvalidReference, NotFound
 
 EXPERT_VISIBLE_STATUSES = ("under_review",)
 
@@ -239,63 +237,6 @@ async def update_application(
 # --- eligibility ------------------------------------------------------------------------------------------------
 
 
-def _profile(org: OrganizationRecord) -> rules.OrgProfile:
-    return rules.OrgProfile(
-        org_id=str(org.id),
-        kind=org.kind,
-        is_leading_enterprise=org.is_leading_enterprise,
-        registered_on=org.registered_on,
-    )
-
-
-def facts_from(data: Mapping[str, Any]) -> rules.Facts:
-    return rules.Facts(
-        major_projects=tuple(
-            rules.MajorProject(p["name"], p["level"], int(p["year"])) for p in data.get("major_projects", [])
-        ),
-        platforms=tuple(rules.Platform(p["name"], p["level"], p["field"]) for p in data.get("platforms", [])),
-        ip_results_count=int(data.get("ip_results_count", 0)),
-        invention_patents=int(data.get("invention_patents", 0)),
-        pct_patents=int(data.get("pct_patents", 0)),
-        cooperation_mechanism=str(data.get("cooperation_mechanism", "")),
-        staff_total=int(data.get("staff_total", 0)),
-        rd_staff=int(data.get("rd_staff", 0)),
-        high_level_talents=tuple(
-            rules.Talent(t["name"], t["level"], t.get("id_number")) for t in data.get("high_level_talents", [])
-        ),
-        high_level_teams=tuple(rules.Team(t["name"], t["leader"]) for t in data.get("high_level_teams", [])),
-        rd_spend_wan=tuple(Decimal(str(v)) for v in data.get("rd_spend_wan", [])),
-    )
-
-
-async def judge(session: AsyncSession, record: ApplicationRecord, judged_on: date) -> rules.Verdict:
-    """Evaluate the application against its rule set as of `judged_on`."""
-    lead = await orgs_repo.get(session, record.lead_org_id)
-    assert lead is not None  # a foreign key guarantees it
-    participant_ids = [uuid.UUID(p["org_id"]) for p in record.participants]
-    found = await orgs_repo.get_many(session, participant_ids)
-    call: CallRecord | None = await calls_repo.get(session, record.call_id) if record.call_id else None
-    others: list[uuid.UUID] = []
-    if call is not None:
-        others = await repo.other_live_in_call(
-            session, lead_org_id=record.lead_org_id, call_id=call.id, except_id=record.id
-        )
-    revocations = await repo.for_cause_revocations(session, record.lead_org_id)
-    inp = rules.EligibilityInput(
-        field=record.field,
-        formation_mode=record.formation_mode,
-        lead=_profile(lead),
-        participants=tuple(_profile(found[i]) for i in participant_ids if i in found),
-        facts=facts_from(record.facts),
-        judged_on=judged_on,
-        call_fields=tuple(call.fields) if call is not None else None,
-        call_opens_on=call.opens_on if call is not None else None,
-        other_live_applications_in_call=tuple(str(other) for other in others),
-        for_cause_revocations_on=tuple(c.revoked_on for c in revocations if c.revoked_on is not None),
-    )
-    return rules.evaluate(get_rule_set(record.rule_set), inp)
-
-
 @dataclass(frozen=True)
 class EligibilityView:
     eligible: bool
@@ -399,109 +340,6 @@ async def action_views(
     record = await load(session, principal, application_id)
     facts = (await facts_of(session, principal, [record], clock))[record.id]
     return app_rules.LIFECYCLE.views(principal, facts)
-
-
-# --- actions ----------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ActionInput:
-    reason: str | None = None
-    decision_date: date | None = None
-    document_no: str | None = None
-    resubmit_by: date | None = None
-
-
-async def _verdict(session: AsyncSession, record: ApplicationRecord, today: date) -> dict[str, Any]:
-    verdict = await judge(session, record, today)
-    return {**verdict.as_dict(), "judged_on": today.isoformat()}
-
-
-async def _conclude(session: AsyncSession, record: ApplicationRecord, clock: Clock) -> dict[str, Any]:
-    """Fix the aggregate of the current round's sheets and the pass verdict (domain.md §5)."""
-    members = await repo.panel(session, record.id)
-    scores = {s.expert_id: s for s in await repo.scores(session, record.id, record.review_round)}
-    panel_scores = [scores[m.expert_id] for m in members]
-    rule_set = get_rule_set(record.rule_set)
-    outcome = review_rules.aggregate(
-        [s.total for s in panel_scores],
-        [s.support for s in panel_scores],
-        pass_score=rule_set.review_pass_score,
-        trim_from=rule_set.review_trim_from,
-    )
-    record.aggregate_score = outcome.aggregate_score
-    record.review_passed = outcome.passed
-    record.review_concluded_at = clock.now()
-    record.revised_since_review = False
-    return {
-        "aggregate_score": str(record.aggregate_score),
-        "passed": record.review_passed,
-        "round": record.review_round,
-    }
-
-
-async def act(
-    session: AsyncSession,
-    principal: Principal,
-    application_id: uuid.UUID,
-    action: str,
-    body: ActionInput,
-    *,
-    clock: Clock,
-    expected_version: int | None,
-) -> ApplicationRecord:
-    """Take one lifecycle action. The row is locked, so of concurrent actions exactly one wins."""
-    record = await load(session, principal, application_id, for_update=True)
-    if action == "submit" and not record.fast_track:
-        # Held to the commit, so a concurrent submission by the same lead is judged (one center, one plan) after
-        # this one is recorded.
-        await repo.lock_lead_for_submission(session, record.lead_org_id)
-    facts = (await facts_of(session, principal, [record], clock))[record.id]
-    app_rules.LIFECYCLE.check(action, principal, facts)
-    lifecycle.check_version(expected_version, record.version)
-    concluded_on = local_date(record.review_concluded_at, clock.tz) if record.review_concluded_at else None
-    problems = app_rules.argument_problems(action, facts, asdict(body), review_concluded_on=concluded_on)
-    if problems:
-        raise ValidationFailed([(("body", name), msg, "value_error") for name, msg in problems])
-    data: dict[str, Any] = {}
-    today = facts.today
-    if action == "submit":
-        record.eligibility = await _verdict(session, record, today)
-        record.submitted_at = clock.now()
-        record.resubmit_by = None
-        data["eligible"] = True
-    elif action == "resubmit":
-        record.eligibility = await _verdict(session, record, today)
-        record.revised_since_review = True
-        data["eligible"] = True
-    elif action == "return":
-        record.resubmit_by = body.resubmit_by
-        data["resubmit_by"] = body.resubmit_by.isoformat() if body.resubmit_by else None
-    elif action == "open_review" and record.status == "reviewed":
-        # A new round on the revised plan: the previous round's sheets stay stored and no longer count.
-        record.review_round += 1
-        record.review_concluded_at = record.aggregate_score = record.review_passed = None
-        data["round"] = record.review_round
-    elif action == "conclude_review":
-        data.update(await _conclude(session, record, clock))
-    elif action == "approve":
-        record.decision_date, record.document_no = body.decision_date, body.document_no
-        center = await centers.create_center(session, principal, record)
-        record.center_id = center.id
-        data.update({"center_id": str(center.id), "document_no": body.document_no})
-    to_status = machine_for(record).decide(record.status, action, principal.role)
-    await lifecycle.apply(
-        session,
-        principal,
-        record,
-        subject_type="application",
-        action=action,
-        to_status=to_status,
-        reason=body.reason,
-        decision_date=body.decision_date,
-        data=data,
-    )
-    return record
 
 
 async def history(session: AsyncSession, principal: Principal, application_id: uuid.UUID) -> list[TransitionRecord]:

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.db.models import CallRecord
 from app.db.paging import PageRequest, PageResult
 from app.db.repositories import calls as repo
+from app.domain import calls as call_rules
 from app.domain.lifecycles import CALL
 from app.domain.principal import Principal
 from app.services import audit, lifecycle
@@ -24,7 +25,7 @@ def visible(principal: Principal, record: CallRecord) -> bool:
 
 
 def allowed_actions(principal: Principal, record: CallRecord) -> list[str]:
-    return CALL.allowed_actions(record.status, principal.role)
+    return call_rules.LIFECYCLE.allowed(principal, call_rules.CallFacts(record.status))
 
 
 async def create_call(session: AsyncSession, principal: Principal, data: Mapping[str, Any]) -> CallRecord:
@@ -71,7 +72,9 @@ async def act(
     record = await repo.get(session, call_id, for_update=True)
     if record is None or not visible(principal, record):
         raise NotFound("call", str(call_id))
-    to_status = lifecycle.decide(CALL, record, action, principal, expected_version=expected_version)
+    call_rules.LIFECYCLE.check(action, principal, call_rules.CallFacts(record.status))
+    lifecycle.check_version(expected_version, record.version)
+    to_status = CALL.decide(record.status, action, principal.role)
     await lifecycle.apply(
         session, principal, record, subject_type="call", action=action, to_status=to_status, reason=reason
     )

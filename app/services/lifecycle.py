@@ -10,7 +10,6 @@ from typing import Any, Protocol
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.domain.events import fingerprint
-from app.domain.lifecycles import StateMachine
 from app.domain.principal import Principal
 from app.services import audit
 from app.services.errors import VersionMismatch
@@ -25,21 +24,6 @@ class Stateful(Protocol):
 def check_version(expected: int | None, actual: int) -> None:
     if expected is not None and expected != actual:
         raise VersionMismatch(expected=expected, actual=actual)
-
-
-def decide(
-    machine: StateMachine,
-    record: Stateful,
-    action: str,
-    principal: Principal,
-    *,
-    expected_version: int | None = None,
-    target: str | None = None,
-) -> str:
-    """The next state, or InvalidTransition / VersionMismatch. Changes nothing."""
-    next_state = machine.decide(record.status, action, principal.role, target)
-    check_version(expected_version, record.version)
-    return next_state
 
 
 async def apply(

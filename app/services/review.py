@@ -1,5 +1,5 @@
 """Expert review (评审论证): the panel with recusal, scores per round, site visits and who sees what of them.
-Opening and concluding a review are application actions (`services.applications.act`)."""
+Opening and concluding a review are application actions (`services.application_actions.act`)."""
 
 from __future__ import annotations
 

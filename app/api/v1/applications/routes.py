@@ -34,6 +34,7 @@ from app.api.v1.applications.schemas import (
 )
 from app.api.v1.common import ActionRead, FieldCode, FormationMode, TransitionRead, action_reads
 from app.domain.principal import Principal
+from app.services import application_actions
 from app.services import applications as service
 from app.services.clock import Clock
 
@@ -215,12 +216,12 @@ def _action_route(action: str, description: str) -> None:
         body: Annotated[ApplicationActionBody | None, Body()] = None,
     ) -> JSONResponse:
         payload = body or ApplicationActionBody()
-        record = await service.act(
+        record = await application_actions.act(
             session,
             principal,
             application_id,
             action,
-            service.ActionInput(
+            application_actions.ActionInput(
                 reason=payload.reason,
                 decision_date=payload.decision_date,
                 document_no=payload.document_no,

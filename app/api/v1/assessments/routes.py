@@ -39,6 +39,7 @@ from app.api.v1.assessments.schemas import (
 )
 from app.api.v1.common import ActionRead, action_reads
 from app.services import assessments as service
+from app.services import funding
 
 router = APIRouter(prefix="/assessment-cycles", tags=["assessment"])
 funding_router = APIRouter(tags=["funding"])
@@ -208,7 +209,7 @@ async def create_funding(
     whose latest grade is excellent or good."""
     if (replay := await idempotency.replay(body)) is not None:
         return replay
-    record = await service.add_funding(session, principal, center_id, body.model_dump())
+    record = await funding.add_funding(session, principal, center_id, body.model_dump())
     return await idempotency.respond(FundingRead.model_validate(record), status_code=201, headers={})
 
 
@@ -222,7 +223,7 @@ async def list_funding(
     center_id: uuid.UUID, session: SessionDep, principal: PrincipalDep, page: PageDep
 ) -> dict[str, object]:
     """The center's funding records, within reach."""
-    result = await service.list_funding(session, principal, center_id, page)
+    result = await funding.list_funding(session, principal, center_id, page)
     return paginate([FundingRead.model_validate(r) for r in result.items], result.next_key)
 
 
@@ -235,7 +236,7 @@ async def get_funding_summary(
     """Totals by kind and field (万元), within the caller's reach."""
     if principal.role == "expert":
         raise ProblemError("not-found")
-    rows = await service.funding_summary(session, principal, year)
+    rows = await funding.funding_summary(session, principal, year)
     totals: dict[str, Decimal] = {}
     for kind, _, total, _ in rows:
         totals[kind] = totals.get(kind, Decimal(0)) + total
