@@ -112,7 +112,9 @@ class Lifecycle(Generic[F]):
         return guard(actor, facts) if guard is not None else []
 
     def allowed(self, actor: Principal, facts: F) -> list[str]:
-        return [a for a in self.table_open(actor, facts) if not self.blockers(a, actor, facts)]
+        """The actions `views` marks allowed, in the same order (the lifecycle's action order)."""
+        open_now = set(self.table_open(actor, facts))
+        return [a for a in self.actions(facts) if a in open_now and not self.blockers(a, actor, facts)]
 
     def views(self, actor: Principal, facts: F) -> list[ActionView]:
         out = []
