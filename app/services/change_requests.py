@@ -118,7 +118,8 @@ async def _normalise(session: AsyncSession, center: CenterRecord, kind: str, val
 def _task_book_value(center: CenterRecord, value: Any) -> dict[str, Any]:
     """A new version of a signed task book (validated as a task book by the API): same construction dates — they
     change only by extension — and consistent targets."""
-    if center.task_book_signed_at is None or center.construction_starts_on is None:
+    # Signing is what moves a center out of `approved` (an imported center was signed on paper).
+    if center.status == "approved" or not center.task_book or center.construction_starts_on is None:
         raise RuleViolation(
             "task-book-not-signed",
             "任务书尚未签订，直接修改即可",

@@ -226,10 +226,11 @@ class AnnualReportRead(Timestamps):
 
 
 class ChangeRequestCreate(Strict):
-    kind: Literal["name", "lead_org", "research_direction", "director", "participants"]
+    kind: Literal["name", "lead_org", "research_direction", "director", "participants", "task_book"]
     new_value: Any = Field(
         description="Text for name/research_direction/director, an organization id for lead_org, "
-        "[{org_id, role}] for participants."
+        "[{org_id, role}] for participants, a whole task book (as for PUT …/task-book, keeping the signed "
+        "construction dates) for task_book."
     )
     reason: Annotated[str, Field(min_length=1, max_length=2000)]
 

@@ -8,7 +8,9 @@ from collections.abc import Sequence
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.api.deps import (
@@ -25,13 +27,23 @@ from app.api.deps import (
     versioned,
 )
 from app.api.problems import responses
-from app.api.v1.centers.schemas import ChangeRequestCreate, ChangeRequestRead
+from app.api.v1.centers.schemas import ChangeRequestCreate, ChangeRequestRead, TaskBook
 from app.api.v1.common import ActionBody, ActionRead, action_reads
 from app.domain.principal import Principal
 from app.services import change_requests as service
 from app.services.clock import Clock
 
 router = APIRouter(prefix="/centers/{center_id}/change-requests", tags=["change requests"])
+
+
+def _task_book(value: Any) -> dict[str, Any]:
+    """A `task_book` change carries a whole task book, validated as the task-book PUT validates one."""
+    try:
+        return TaskBook.model_validate(value).model_dump(mode="json")
+    except ValidationError as exc:
+        raise RequestValidationError(
+            [{**error, "loc": ("body", "new_value", *error["loc"])} for error in exc.errors()]
+        ) from exc
 
 
 async def _reads(
@@ -72,7 +84,10 @@ async def create_change_request(
     supervisor's review."""
     if (replay := await idempotency.replay(body)) is not None:
         return replay
-    record = await service.create_change(session, principal, center_id, body.model_dump(mode="json"))
+    data = body.model_dump(mode="json")
+    if body.kind == "task_book":
+        data["new_value"] = _task_book(body.new_value)
+    record = await service.create_change(session, principal, center_id, data)
     out = (await _reads(session, principal, center_id, [record], clock, current_rule_set))[0]
     return await idempotency.respond(
         out,
