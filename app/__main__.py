@@ -45,6 +45,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         log_level=settings.log_level.lower(),
         proxy_headers=True,
         access_log=False,
+        # No `server: uvicorn` on every response: it tells a scanner which known vulnerabilities to try.
+        server_header=False,
     )
     return 0
 

@@ -17,6 +17,7 @@ from fastapi import Depends, Header, Query, Request, Response
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime, BaseModel, BeforeValidator
+from pydantic import Strict as StrictMode
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.api.problems import ProblemError, unauthenticated
@@ -36,7 +37,15 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
-async def get_principal(request: Request) -> Principal:
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+async def authenticate(request: Request) -> Principal:
+    """The verified caller, or a 401 problem. RequestContextMiddleware calls this before the body is read (so a
+    malformed body without a token answers 401, not 422) and leaves the principal in `request.state.principal`."""
+    cached = getattr(request.state, "principal", None)
+    if isinstance(cached, Principal):
+        return cached
     header = request.headers.get("authorization")
     if not header:
         raise unauthenticated("Missing Authorization header.")
@@ -44,8 +53,18 @@ async def get_principal(request: Request) -> Principal:
     if scheme.lower() != "bearer" or not token.strip():
         raise unauthenticated("The Authorization header must be 'Bearer <token>'.")
     principal: Principal = await request.app.state.token_verifier.verify(token.strip())
+    request.state.principal = principal
     request.state.principal_sub = principal.sub
     request.state.principal_role = principal.role
+    return principal
+
+
+async def get_principal(request: Request) -> Principal:
+    principal = await authenticate(request)
+    if not principal.may_write and request.method not in SAFE_METHODS:
+        # Observers read; they never write anything. Every write answers them as it answers any role without the
+        # right to it: 404, whatever the resource or its state (domain.md §1), not a 409 naming the roles that may.
+        raise ProblemError("not-found")
     return principal
 
 
@@ -101,9 +120,13 @@ def _spelled(pattern: re.Pattern[str], example: str) -> Callable[[object], objec
     return check
 
 
+# Marks a type that JSON carries as text (a date, an id, a decimal) as parsed from that text even inside the strict
+# request models (app/api/v1/common.py `Strict`), where Pydantic would otherwise accept only the Python object.
+JsonText = StrictMode(False)
+
 # For request bodies and query strings; responses keep plain `date` / `datetime`.
-Rfc3339 = Annotated[AwareDatetime, BeforeValidator(_spelled(_RFC3339, "2026-01-31T08:00:00Z"))]
-IsoDate = Annotated[date, BeforeValidator(_spelled(_ISO_DATE, "2026-01-31"))]
+Rfc3339 = Annotated[AwareDatetime, JsonText, BeforeValidator(_spelled(_RFC3339, "2026-01-31T08:00:00Z"))]
+IsoDate = Annotated[date, JsonText, BeforeValidator(_spelled(_ISO_DATE, "2026-01-31"))]
 
 
 # --- pagination --------------------------------------------------------------------------------------------------
@@ -121,7 +144,7 @@ def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
         padded = cursor + "=" * (-len(cursor) % 4)
         created, ident = json.loads(base64.urlsafe_b64decode(padded.encode()))
         return datetime.fromisoformat(created), uuid.UUID(ident)
-    except (ValueError, TypeError, binascii.Error, json.JSONDecodeError) as exc:
+    except (ValueError, TypeError, RecursionError, binascii.Error, json.JSONDecodeError) as exc:
         raise ProblemError(
             "validation-failed",
             extra={
@@ -171,6 +194,10 @@ async def if_match(
     if value is None:
         return None
     text = value.strip()
+    if text == "*":
+        # RFC 9110 §13.1.1: "*" matches any current representation. The resource is loaded before the version is
+        # compared, so one that does not exist answers 404 as without the header.
+        return None
     if text.startswith("W/"):
         text = text[2:]
     text = text.strip('"')
@@ -207,7 +234,10 @@ class Idempotency:
     path: str
 
     async def replay(self, body: BaseModel | None) -> JSONResponse | None:
-        """Reserve the key, or replay the first response for it (422 when the body differs)."""
+        """Reserve the key, or replay the first response for it (422 when the body differs).
+
+        Call it only once the caller is known to reach what the response is about (a create under a center loads
+        the center first): a replay must never show a caller what a GET would answer 404."""
         if self.key is None:
             return None
         payload = jsonable_encoder(body) if body is not None else None
@@ -216,7 +246,7 @@ class Idempotency:
         ).hexdigest()
         stored = await idempotency.reserve(
             self.session,
-            principal=self.principal.sub,
+            principal=self.principal,
             key=self.key,
             method=self.method,
             path=self.path,
@@ -233,7 +263,7 @@ class Idempotency:
         if self.key is not None:
             await idempotency.remember(
                 self.session,
-                principal=self.principal.sub,
+                principal=self.principal,
                 key=self.key,
                 status_code=status_code,
                 body=body,

@@ -22,6 +22,11 @@ class Principal:
         return self.role == "province"
 
     @property
+    def may_write(self) -> bool:
+        """Observers are other government systems reading through the API (domain.md §1): they never write."""
+        return self.role != "observer"
+
+    @property
     def sees_everything_public(self) -> bool:
         """Province and observers read every non-confidential record (domain.md §1)."""
         return self.role in ("province", "observer")

@@ -21,6 +21,7 @@ from app.domain.lifecycles import ANNUAL_REPORT, CENTER
 from app.domain.principal import Principal
 from app.services import audit, lifecycle
 from app.services.centers import load as load_center
+from app.services.centers import load_for_filing
 from app.services.clock import Clock
 from app.services.errors import AlreadyExists, InvalidReference, NotFound, ValidationFailed
 
@@ -75,9 +76,7 @@ def _kpi_problems(kpi_actuals: Mapping[str, Any], task_book: Mapping[str, Any] |
 async def create_report(
     session: AsyncSession, principal: Principal, center_id: uuid.UUID, data: Mapping[str, Any], clock: Clock
 ) -> AnnualReportRecord:
-    center = await load_center(session, principal, center_id, for_update=True)
-    if principal.role != "applicant":
-        raise NotFound("center", str(center_id))
+    center = await load_for_filing(session, principal, center_id, for_update=True)
     if center.status in CENTER.terminal:
         raise RuleViolation("center-closed", "中心已撤销或退出", "The center has been revoked or has exited.", {})
     year = int(data["period_year"])

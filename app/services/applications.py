@@ -24,7 +24,7 @@ from app.domain.guards import ActionView
 from app.domain.lifecycles import APPLICATION, APPLICATION_FAST_TRACK, StateMachine
 from app.domain.principal import Principal
 from app.domain.rulesets import get_rule_set
-from app.services import audit, lifecycle
+from app.services import audit, lifecycle, organizations
 from app.services.clock import Clock
 from app.services.eligibility import judge
 from app.services.errors import InvalidReference, NotFound
@@ -91,20 +91,7 @@ async def _check_orgs(session: AsyncSession, lead_org_id: uuid.UUID, participant
     lead = await orgs_repo.get(session, lead_org_id)
     if lead is None:
         raise InvalidReference(loc=("body", "lead_org_id"), msg="no such organization")
-    seen: set[str] = set()
-    found = await orgs_repo.get_many(session, [uuid.UUID(str(p["org_id"])) for p in participants])
-    for index, participant in enumerate(participants):
-        org_id = str(participant["org_id"])
-        if org_id == str(lead_org_id):
-            raise InvalidReference(
-                loc=("body", "participants", index, "org_id"),
-                msg="the lead organization is not repeated among the participants",
-            )
-        if org_id in seen:
-            raise InvalidReference(loc=("body", "participants", index, "org_id"), msg="duplicate participant")
-        if uuid.UUID(org_id) not in found:
-            raise InvalidReference(loc=("body", "participants", index, "org_id"), msg="no such organization")
-        seen.add(org_id)
+    await organizations.check_participants(session, lead_org_id, participants)
 
 
 def _jsonable_participants(participants: list[Any]) -> list[dict[str, Any]]:

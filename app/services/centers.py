@@ -24,7 +24,7 @@ from app.domain.errors import ActionBlocked, RuleViolation
 from app.domain.events import fingerprint
 from app.domain.guards import ActionView, Blocker
 from app.domain.principal import Principal
-from app.services import audit, lifecycle
+from app.services import audit, lifecycle, organizations
 from app.services.clock import Clock
 from app.services.errors import InvalidReference, NotFound, ValidationFailed
 
@@ -50,6 +50,18 @@ async def load(
 ) -> CenterRecord:
     record = await repo.get(session, center_id, reach_of(principal), for_update=for_update)
     if record is None:
+        raise NotFound("center", str(center_id))
+    return record
+
+
+async def load_for_filing(
+    session: AsyncSession, principal: Principal, center_id: uuid.UUID, *, for_update: bool = False
+) -> CenterRecord:
+    """The center its lead files under (annual reports, change requests). Every other role gets 404, even one that
+    reads the center: filing is the lead's alone. Routes call this before an idempotent replay, so a replay never
+    answers a caller who could not file here now."""
+    record = await load(session, principal, center_id, for_update=for_update)
+    if principal.role != "applicant":
         raise NotFound("center", str(center_id))
     return record
 
@@ -310,13 +322,7 @@ async def import_center(session: AsyncSession, principal: Principal, data: Mappi
     lead = await orgs_repo.get(session, values["lead_org_id"])
     if lead is None:
         raise InvalidReference(loc=("body", "lead_org_id"), msg="no such organization")
-    participants = [
-        {"org_id": str(p["org_id"]), "role": p.get("role", "参建单位")} for p in values.get("participants") or []
-    ]
-    found = await orgs_repo.get_many(session, [uuid.UUID(p["org_id"]) for p in participants])
-    for index, participant in enumerate(participants):
-        if uuid.UUID(participant["org_id"]) not in found:
-            raise InvalidReference(loc=("body", "participants", index, "org_id"), msg="no such organization")
+    participants = await organizations.check_participants(session, lead.id, values.get("participants") or [])
     approved_on: date = values["approved_on"]
     starts_on: date = values["construction_starts_on"]
     ends_on: date = values.get("construction_ends_on") or default_construction_end(starts_on)

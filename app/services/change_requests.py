@@ -16,18 +16,19 @@ from app.db.repositories import centers as repo
 from app.db.repositories import organizations as orgs_repo
 from app.domain import change_requests as change_rules
 from app.domain import eligibility as eligibility_rules
+from app.domain import participants as participant_rules
 from app.domain.errors import RuleViolation
 from app.domain.events import fingerprint
 from app.domain.guards import ActionView
 from app.domain.lifecycles import CENTER, CHANGE_REQUEST
 from app.domain.principal import Principal
 from app.domain.rulesets import get_rule_set
-from app.services import audit, lifecycle
+from app.services import audit, lifecycle, organizations
 from app.services.annual_reports import lead_has_supervisor
-from app.services.centers import for_cause_revocations, task_book_problems
+from app.services.centers import for_cause_revocations, load_for_filing, task_book_problems
 from app.services.centers import load as load_center
 from app.services.clock import Clock
-from app.services.errors import InvalidReference, NotFound
+from app.services.errors import InvalidReference, NotFound, ValidationFailed
 
 # Rules that judge the lead organization itself; a new lead is re-checked against these (domain.md §6).
 LEAD_RULES = ("leading_enterprise", "no_recent_revocation", "registered_in_henan")
@@ -101,18 +102,12 @@ async def _normalise(session: AsyncSession, center: CenterRecord, kind: str, val
         return str(org_id)
     if kind == "task_book":
         return _task_book_value(center, value)
-    if not isinstance(value, list):
-        raise InvalidReference(loc=("body", "new_value"), msg="a participants change takes [{org_id, role}]")
-    out = []
-    for index, item in enumerate(value):
-        try:
-            org_id = uuid.UUID(str(item["org_id"]))
-        except (KeyError, TypeError, ValueError) as exc:
-            raise InvalidReference(loc=("body", "new_value", index, "org_id"), msg="an organization id") from exc
-        if await orgs_repo.get(session, org_id) is None:
-            raise InvalidReference(loc=("body", "new_value", index, "org_id"), msg="no such organization")
-        out.append({"org_id": str(org_id), "role": str(item.get("role") or "参建单位")})
-    return out
+    # The whole new list of participants, held to what an application's participants are held to.
+    problems = participant_rules.shape_problems(value)
+    if problems:
+        raise ValidationFailed([(("body", "new_value", *where), msg, error) for where, msg, error in problems])
+    participants = [{**item, "org_id": str(uuid.UUID(item["org_id"]))} for item in value]
+    return await organizations.check_participants(session, center.lead_org_id, participants, ("body", "new_value"))
 
 
 def _task_book_value(center: CenterRecord, value: Any) -> dict[str, Any]:
@@ -153,9 +148,7 @@ def _current(center: CenterRecord, kind: str) -> Any:
 async def create_change(
     session: AsyncSession, principal: Principal, center_id: uuid.UUID, data: Mapping[str, Any]
 ) -> ChangeRequestRecord:
-    center = await load_center(session, principal, center_id)
-    if principal.role != "applicant":
-        raise NotFound("center", str(center_id))
+    center = await load_for_filing(session, principal, center_id)
     if center.status in CENTER.terminal:
         raise RuleViolation("center-closed", "中心已撤销或退出", "The center has been revoked or has exited.", {})
     value = await _normalise(session, center, data["kind"], data["new_value"])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.db.models import ExpertRecord, OrganizationRecord
 from app.db.paging import PageRequest, PageResult
 from app.db.repositories import organizations as repo
+from app.domain import participants as participant_rules
 from app.domain.credit_code import normalize_credit_code, validate_credit_code
 from app.domain.errors import InvalidInput, RuleViolation
 from app.domain.principal import Principal
@@ -61,6 +62,29 @@ async def _check_supervisor(session: AsyncSession, supervisor_id: uuid.UUID | No
         raise InvalidReference(
             loc=("body", "supervisor_id"), msg="supervisor_id must name an existing organization of kind 'department'"
         )
+
+
+async def check_participants(
+    session: AsyncSession,
+    lead_org_id: uuid.UUID,
+    participants: Sequence[Mapping[str, Any]],
+    loc: tuple[str | int, ...] = ("body", "participants"),
+) -> list[dict[str, str]]:
+    """The participants as stored (`[{org_id, role}]`), once each names an existing organization other than the lead
+    and none is named twice; else a 422 naming the first that does not (`loc` + index + `org_id`)."""
+    normalised = [
+        {"org_id": str(p["org_id"]), "role": str(p.get("role") or participant_rules.DEFAULT_ROLE)} for p in participants
+    ]
+    refused = participant_rules.membership_problems(str(lead_org_id), [p["org_id"] for p in normalised])
+    problems = {where[0]: (where, msg) for where, msg, _ in refused}
+    found = await repo.get_many(session, [uuid.UUID(p["org_id"]) for p in normalised])
+    for index, participant in enumerate(normalised):
+        if index in problems:
+            where, msg = problems[index]
+            raise InvalidReference(loc=(*loc, *where), msg=msg)
+        if uuid.UUID(participant["org_id"]) not in found:
+            raise InvalidReference(loc=(*loc, index, "org_id"), msg="no such organization")
+    return normalised
 
 
 async def create_organization(

@@ -162,7 +162,8 @@ def application_reader(**extra: Any) -> Decision:
 
 def application_action(*, ok_for: str | None = None, **extra: Any) -> Decision:
     """An application action: those who see the application are refused by the state machine unless `ok_for`;
-    the rest get 404. On the draft and submitted applications no expert sits on a panel, so experts see nothing."""
+    the rest get 404. On the draft and submitted applications no expert sits on a panel, so experts see nothing.
+    Observers read it but never write anything: 404, as for every role without the right (issue 12)."""
     on_review = extra.get("application", "application") == "application"
     cells: dict[str, Cell] = {
         "province": REFUSED,
@@ -170,7 +171,7 @@ def application_action(*, ok_for: str | None = None, **extra: Any) -> Decision:
         "applicant": MINE_REFUSED,
         "expert": MINE_REFUSED if on_review else HIDDEN,
         "third_party": HIDDEN,
-        "observer": REFUSED,
+        "observer": HIDDEN,
     }
     if ok_for is not None:
         cells[ok_for] = OK if ok_for in SIDELESS else MINE
@@ -183,14 +184,15 @@ def center_reader(**extra: Any) -> Decision:
 
 
 def center_write(*, ok_for: tuple[str, ...] = (), **extra: Any) -> Decision:
-    """A write on A's center (or its reports and changes): those within reach are refused unless in `ok_for`."""
+    """A write on A's center (or its reports and changes): those within reach are refused unless in `ok_for`;
+    observers, who read the center but never write anything, get 404 (issue 12)."""
     cells: dict[str, Cell] = {
         "province": REFUSED,
         "supervisor": MINE_REFUSED,
         "applicant": MINE_REFUSED,
         "expert": HIDDEN,
         "third_party": MINE_REFUSED,
-        "observer": REFUSED,
+        "observer": HIDDEN,
     }
     for role in ok_for:
         cells[role] = OK if role in SIDELESS else MINE
@@ -755,3 +757,11 @@ async def test_each_role_gets_what_the_table_decides(world: World, method: str, 
             assert (made_up.status_code, _anonymous(made_up)) == (404, _anonymous(response)), (role, side)
             assert response.json()["detail"] == CATALOGUE["not-found"].detail_en
     assert not mismatches, f"{method} {template}:\n" + "\n".join(mismatches)
+
+
+def test_observers_are_answered_404_on_every_write() -> None:
+    """Observers read what is not confidential and never write (domain.md §1): every write is hidden from them, as
+    from any role without the right, never a 409 that names the roles that may (issue 12)."""
+    writes = {route: decision for route, decision in DECISIONS.items() if route[0] != "GET"}
+    assert writes
+    assert {route: decision.cells["observer"] for route, decision in writes.items()} == dict.fromkeys(writes, HIDDEN)

@@ -75,7 +75,7 @@ async def test_a_patch_with_a_stale_etag_answers_412_and_changes_nothing(
     assert after.headers["etag"] == '"2"'
 
 
-@pytest.mark.parametrize("if_match", ["garbage", '"abc"', '"1.0"', '""', '"-1"', "*"])
+@pytest.mark.parametrize("if_match", ["garbage", '"abc"', '"1.0"', '""', '"-1"', '"*"'])
 async def test_a_patch_with_a_garbage_if_match_answers_412(
     client: httpx.AsyncClient, province: dict[str, str], if_match: str
 ) -> None:

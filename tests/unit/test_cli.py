@@ -86,3 +86,21 @@ def test_openapi_writes_the_document_the_app_serves(tmp_path: Path) -> None:
     assert json.loads(output.read_text(encoding="utf-8")) == json.loads(
         json.dumps(create_app(Settings(environment="test")).openapi())
     )
+
+
+def test_serve_runs_uvicorn_without_a_server_header(monkeypatch: pytest.MonkeyPatch) -> None:
+    import uvicorn
+
+    calls: list[dict[str, object]] = []
+    monkeypatch.setenv("TIC_DATABASE_URL", "postgresql://tic@127.0.0.1:5432/tic")
+    monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: calls.append(kwargs))
+    assert main(["serve", "--port", "8123"]) == 0
+    assert calls[0]["server_header"] is False
+    assert calls[0]["port"] == 8123
+
+
+def test_the_image_serves_through_the_cli() -> None:
+    """The Dockerfile's CMD is `python -m app serve`, so the image inherits serve's options (no server header)."""
+    dockerfile = (Path(__file__).parents[2] / "Dockerfile").read_text()
+    cmd = next(line for line in dockerfile.splitlines() if line.startswith("CMD "))
+    assert json.loads(cmd.removeprefix("CMD "))[:4] == ["python", "-m", "app", "serve"]

@@ -28,6 +28,7 @@ from app.api.v1.centers.schemas import AnnualReportCreate, AnnualReportRead, Ann
 from app.api.v1.common import ActionBody, ActionRead, action_reads
 from app.domain.principal import Principal
 from app.services import annual_reports as service
+from app.services import centers as centers_service
 
 router = APIRouter(prefix="/centers/{center_id}/annual-reports", tags=["annual reports"])
 
@@ -65,6 +66,8 @@ async def create_annual_report(
 ) -> JSONResponse:
     """Draft the annual report for `period_year` (lead): one per finished year, from the approval year;
     `kpi_actuals` are keyed by the task book's target codes. Due 31 January of the next year."""
+    # Reach before replay: a replay must never answer a caller who could not create here now.
+    await centers_service.load_for_filing(session, principal, center_id)
     if (replay := await idempotency.replay(body)) is not None:
         return replay
     record = await service.create_report(session, principal, center_id, body.model_dump(mode="json"), clock)

@@ -13,7 +13,9 @@ from app.api.deps import IsoDate
 from app.api.v1.common import (
     FieldCode,
     FormationMode,
+    Id,
     LongText,
+    Participant,
     ProjectLevel,
     Score,
     ShortText,
@@ -92,11 +94,6 @@ class Plan(Strict):
     schedule: LongText = ""
 
 
-class Participant(Strict):
-    org_id: uuid.UUID
-    role: Annotated[str, Field(min_length=1, max_length=50, examples=["参建单位"])] = "参建单位"
-
-
 class ApplicationCreate(Strict):
     model_config = ConfigDict(
         extra="forbid",
@@ -124,13 +121,13 @@ class ApplicationCreate(Strict):
         },
     )
 
-    call_id: uuid.UUID | None = None
+    call_id: Id | None = None
     fast_track: bool = False
     fast_track_basis: Annotated[str, Field(min_length=1, max_length=2000)] | None = None
     proposed_name: ShortText
     field: FieldCode
     formation_mode: FormationMode
-    lead_org_id: uuid.UUID | None = Field(default=None, description="Defaults to the applicant's own organization.")
+    lead_org_id: Id | None = Field(default=None, description="Defaults to the applicant's own organization.")
     participants: Annotated[list[Participant], Field(max_length=50)] = Field(default_factory=list)
     zones: Annotated[list[ZoneCode], Field(max_length=10)] = Field(default_factory=list)
     plan: Plan = Field(default_factory=Plan)

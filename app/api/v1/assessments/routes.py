@@ -39,6 +39,7 @@ from app.api.v1.assessments.schemas import (
 )
 from app.api.v1.common import ActionRead, action_reads
 from app.services import assessments as service
+from app.services import centers as centers_service
 from app.services import funding
 
 router = APIRouter(prefix="/assessment-cycles", tags=["assessment"])
@@ -207,6 +208,8 @@ async def create_funding(
 ) -> JSONResponse:
     """Record funding (province): construction support only during construction; stable support only for a center
     whose latest grade is excellent or good."""
+    # Reach before replay: a replay must never answer a caller who could not create here now.
+    await centers_service.load(session, principal, center_id)
     if (replay := await idempotency.replay(body)) is not None:
         return replay
     record = await funding.add_funding(session, principal, center_id, body.model_dump())

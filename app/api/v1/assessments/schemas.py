@@ -9,10 +9,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from app.api.deps import IsoDate
-from app.api.v1.common import Score, Strict, Timestamps, Wan
+from app.api.deps import IsoDate, JsonText
+from app.api.v1.common import Id, Score, Strict, Timestamps, Wan
 
-Indicator = Annotated[Decimal, Field(ge=0, le=100, max_digits=5, decimal_places=2)]
+Indicator = Annotated[Decimal, JsonText, Field(ge=0, le=100, max_digits=5, decimal_places=2)]
 
 
 class CycleCreate(Strict):
@@ -28,8 +28,8 @@ class CycleCreate(Strict):
     year: Annotated[int, Field(ge=2000, le=2100)]
     period_start_year: Annotated[int, Field(ge=2000, le=2100)]
     period_end_year: Annotated[int, Field(ge=2000, le=2100)]
-    max_excellent_ratio: Annotated[Decimal, Field(ge=0, le=1, max_digits=4, decimal_places=3)] | None = None
-    entrusted_to_org_id: uuid.UUID | None = None
+    max_excellent_ratio: Annotated[Decimal, JsonText, Field(ge=0, le=1, max_digits=4, decimal_places=3)] | None = None
+    entrusted_to_org_id: Id | None = None
 
     @model_validator(mode="after")
     def _three_years(self) -> CycleCreate:
@@ -74,8 +74,8 @@ class ResultPut(Strict):
         },
     )
 
-    score: Annotated[Decimal, Field(ge=0, le=100, max_digits=5, decimal_places=2)]
-    indicators: dict[str, Indicator] | None = Field(
+    score: Annotated[Decimal, JsonText, Field(ge=0, le=100, max_digits=5, decimal_places=2)]
+    indicators: Annotated[dict[Annotated[str, Field(max_length=64)], Indicator], Field(max_length=20)] | None = Field(
         default=None,
         description="Indicator values 0–100; when given, score must equal their weighted sum "
         "(R&D investment 40, S&T results 30, talent team 10, projects 10, cooperation 10).",
@@ -99,7 +99,7 @@ class ResultRead(BaseModel):
 
 
 class FinalizeBody(Strict):
-    absent_center_ids: Annotated[list[uuid.UUID], Field(max_length=10_000)] = Field(
+    absent_center_ids: Annotated[list[Id], Field(max_length=10_000)] = Field(
         default_factory=list,
         description="Live centers of the cycle that did not take part without cause: they are revoked. A center "
         "revoked or exited during the cycle is skipped, never absent.",

@@ -10,11 +10,26 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from app.api.deps import IsoDate
-from app.api.v1.common import FieldCode, ReadModel, RevocationReason, ShortText, Strict, Timestamps, Wan, omitted
+from app.api.deps import IsoDate, JsonText
+from app.api.v1.common import (
+    FieldCode,
+    FreeJson,
+    Id,
+    Participant,
+    ReadModel,
+    RevocationReason,
+    ShortText,
+    Strict,
+    Timestamps,
+    Wan,
+    omitted,
+)
 from app.domain.rulesets import DEFAULT_RULE_SET, RULE_SETS
 
 Name = Annotated[str, Field(min_length=1, max_length=100)]
+KpiValue = Annotated[Decimal, JsonText, Field(max_digits=16, decimal_places=4)]
+# Keyed by the task book's target codes: as many as a task book has targets, as long as a target code may be.
+KpiActuals = Annotated[dict[Annotated[str, Field(max_length=32)], KpiValue], Field(max_length=200)]
 
 
 class LegalEntity(Strict):
@@ -35,7 +50,7 @@ class CenterUpdate(Strict):
 
     legal_entity: LegalEntity = omitted()
     governance: Governance = omitted()
-    acceptance_agency_org_id: uuid.UUID | None = Field(
+    acceptance_agency_org_id: Id | None = Field(
         default=None, description="The third-party agency entrusted with the acceptance (province only)."
     )
 
@@ -44,7 +59,7 @@ class Target(Strict):
     code: Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_.-]+$", examples=["T1"])]
     name: Annotated[str, Field(min_length=1, max_length=200)]
     unit: Annotated[str, Field(min_length=1, max_length=32)]
-    target_value: Annotated[Decimal, Field(ge=0, max_digits=16, decimal_places=4)]
+    target_value: Annotated[Decimal, JsonText, Field(ge=0, max_digits=16, decimal_places=4)]
 
 
 class FundingPlan(Strict):
@@ -135,7 +150,7 @@ class CenterActionBody(Strict):
     decided_on: IsoDate | None = None
     months: Annotated[int, Field(ge=1, le=12)] | None = None
     result: Literal["passed", "failed"] | None = None
-    by_org_id: uuid.UUID | None = None
+    by_org_id: Id | None = None
     reason_code: RevocationReason | None = None
     document_no: Annotated[str, Field(min_length=1, max_length=100, examples=["豫科〔2026〕88号"])] | None = None
     recover_funds: bool | None = Field(default=None, description="With reason_code fraud: order recovery of funds.")
@@ -164,8 +179,8 @@ class CenterImport(Strict):
 
     name: ShortText
     field: FieldCode
-    lead_org_id: uuid.UUID
-    participants: Annotated[list[dict[str, Any]], Field(max_length=50)] = Field(default_factory=list)
+    lead_org_id: Id
+    participants: Annotated[list[Participant], Field(max_length=50)] = Field(default_factory=list)
     status: Literal["under_construction", "recognized"]
     approved_on: IsoDate
     document_no: Annotated[str, Field(min_length=1, max_length=100)]
@@ -197,9 +212,9 @@ class CenterImport(Strict):
 class AnnualReportCreate(Strict):
     period_year: Annotated[int, Field(ge=2000, le=2100)]
     summary: Annotated[str, Field(min_length=1, max_length=50_000)]
-    kpi_actuals: dict[
-        Annotated[str, Field(max_length=32)], Annotated[Decimal, Field(max_digits=16, decimal_places=4)]
-    ] = Field(default_factory=dict, description="Actual values keyed by the task book's target codes.")
+    kpi_actuals: KpiActuals = Field(
+        default_factory=dict, description="Actual values keyed by the task book's target codes."
+    )
     plan_next_year: Annotated[str, Field(min_length=1, max_length=50_000)]
 
 
@@ -207,7 +222,7 @@ class AnnualReportUpdate(Strict):
     """Send only what changes; none of the fields may be null (422)."""
 
     summary: Annotated[str, Field(min_length=1, max_length=50_000)] = omitted()
-    kpi_actuals: dict[str, Annotated[Decimal, Field(max_digits=16, decimal_places=4)]] = omitted()
+    kpi_actuals: KpiActuals = omitted()
     plan_next_year: Annotated[str, Field(min_length=1, max_length=50_000)] = omitted()
 
 
@@ -227,10 +242,11 @@ class AnnualReportRead(Timestamps):
 
 class ChangeRequestCreate(Strict):
     kind: Literal["name", "lead_org", "research_direction", "director", "participants", "task_book"]
-    new_value: Any = Field(
+    new_value: FreeJson = Field(
         description="Text for name/research_direction/director, an organization id for lead_org, "
-        "[{org_id, role}] for participants, a whole task book (as for PUT …/task-book, keeping the signed "
-        "construction dates) for task_book."
+        "[{org_id, role}] for participants (no duplicates, not the lead), a whole task book (as for PUT "
+        "…/task-book, keeping the signed construction dates) for task_book. Any JSON nesting at most 8 levels and "
+        "64 KiB serialized reaches the per-kind checks."
     )
     reason: Annotated[str, Field(min_length=1, max_length=2000)]
 

@@ -30,6 +30,7 @@ from app.api.problems import responses
 from app.api.v1.centers.schemas import ChangeRequestCreate, ChangeRequestRead, TaskBook
 from app.api.v1.common import ActionBody, ActionRead, action_reads
 from app.domain.principal import Principal
+from app.services import centers as centers_service
 from app.services import change_requests as service
 from app.services.clock import Clock
 
@@ -82,6 +83,8 @@ async def create_change_request(
     """File a change (lead): name, lead organization, research direction or the signed task book (a new version)
     need the province's approval; director and participants are filings acknowledged by the province after the
     supervisor's review."""
+    # Reach before replay: a replay must never answer a caller who could not create here now.
+    await centers_service.load_for_filing(session, principal, center_id)
     if (replay := await idempotency.replay(body)) is not None:
         return replay
     data = body.model_dump(mode="json")

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import ConfigDict, Field
 
-from app.api.v1.common import ExpertCategory, FieldCode, ShortText, Strict, Timestamps, omitted
+from app.api.v1.common import ExpertCategory, FieldCode, Id, ShortText, Strict, Timestamps, omitted
 
 
 class ExpertCreate(Strict):
@@ -29,8 +29,8 @@ class ExpertCreate(Strict):
     name: ShortText
     category: ExpertCategory
     fields: Annotated[list[FieldCode], Field(max_length=9)] = Field(default_factory=list)
-    affiliation_org_id: uuid.UUID | None = None
-    declared_conflict_org_ids: Annotated[list[uuid.UUID], Field(max_length=100)] = Field(default_factory=list)
+    affiliation_org_id: Id | None = None
+    declared_conflict_org_ids: Annotated[list[Id], Field(max_length=100)] = Field(default_factory=list)
 
 
 class ExpertUpdate(Strict):
@@ -39,8 +39,8 @@ class ExpertUpdate(Strict):
     name: ShortText = omitted()
     category: ExpertCategory = omitted()
     fields: Annotated[list[FieldCode], Field(max_length=9)] = omitted()
-    affiliation_org_id: uuid.UUID | None = None
-    declared_conflict_org_ids: Annotated[list[uuid.UUID], Field(max_length=100)] = omitted()
+    affiliation_org_id: Id | None = None
+    declared_conflict_org_ids: Annotated[list[Id], Field(max_length=100)] = omitted()
 
 
 class ExpertRead(Timestamps):

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from pydantic import ConfigDict, Field
 
 from app.api.deps import IsoDate
-from app.api.v1.common import OrgKind, ShortText, Strict, Timestamps, ZoneCode, omitted
+from app.api.v1.common import Id, OrgKind, ShortText, Strict, Timestamps, ZoneCode, omitted
 
 CreditCode = Annotated[
     str,
@@ -41,7 +41,7 @@ class OrganizationCreate(Strict):
     credit_code: CreditCode
     kind: OrgKind
     region: Annotated[str, Field(max_length=100)] | None = None
-    supervisor_id: uuid.UUID | None = None
+    supervisor_id: Id | None = None
     is_leading_enterprise: bool = False
     zones: Annotated[list[ZoneCode], Field(max_length=10)] = Field(default_factory=list)
     registered_on: IsoDate | None = None
@@ -55,7 +55,7 @@ class OrganizationUpdate(Strict):
     credit_code: CreditCode = omitted()
     kind: OrgKind = omitted()
     region: Annotated[str, Field(max_length=100)] | None = None
-    supervisor_id: uuid.UUID | None = None
+    supervisor_id: Id | None = None
     is_leading_enterprise: bool = omitted()
     zones: Annotated[list[ZoneCode], Field(max_length=10)] = omitted()
     registered_on: IsoDate | None = None

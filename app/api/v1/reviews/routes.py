@@ -18,6 +18,7 @@ from app.api.v1.reviews.schemas import (
     SiteVisitCreate,
     SiteVisitRead,
 )
+from app.services import applications as applications_service
 from app.services import review as service
 
 router = APIRouter(prefix="/applications/{application_id}", tags=["review"])
@@ -82,6 +83,8 @@ async def create_site_visit(
     clock: ClockDep,
 ) -> JSONResponse:
     """Record a site visit (实地考察): date, members and findings (province)."""
+    # Reach before replay: a replay must never answer a caller who could not create here now.
+    await applications_service.load(session, principal, application_id)
     if (replay := await idempotency.replay(body)) is not None:
         return replay
     visit = await service.add_site_visit(

@@ -9,16 +9,16 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.api.deps import IsoDate
-from app.api.v1.common import Score, Strict
+from app.api.deps import IsoDate, JsonText
+from app.api.v1.common import Id, Score, Strict
 
-Criterion = Annotated[Decimal, Field(ge=0, le=100, max_digits=5, decimal_places=2)]
+Criterion = Annotated[Decimal, JsonText, Field(ge=0, le=100, max_digits=5, decimal_places=2)]
 
 
 class PanelPut(Strict):
     """The panel's experts; during review also the `reason` for replacing members who have not scored."""
 
-    expert_ids: Annotated[list[uuid.UUID], Field(min_length=1, max_length=50)]
+    expert_ids: Annotated[list[Id], Field(min_length=1, max_length=50)]
     reason: Annotated[str, Field(min_length=1, max_length=2000)] | None = None
 
 
