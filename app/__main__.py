@@ -11,9 +11,11 @@ from pathlib import Path
 
 def _database_url() -> str:
     from app.db.session import plain_url, resolve_database_url
+    from app.logging import configure_logging
     from app.settings import Settings
 
     settings = Settings()
+    configure_logging(settings.log_level, json_output=settings.log_json)  # the embedded server logs to stderr
     return plain_url(resolve_database_url(settings.database_url, settings.data_dir))
 
 
@@ -27,16 +29,24 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    import signal
+
     import uvicorn
 
+    from app.db import embedded
     from app.settings import Settings
 
     settings = Settings()
-    if not settings.database_url:
-        # Start the embedded server in this process before the workers import the app, and hand them its URL.
-        import os
 
-        os.environ["TIC_DATABASE_URL"] = _database_url()
+    # Without TIC_DATABASE_URL each server process starts (or shares) the embedded database in its lifespan, which
+    # also watches it and stops it on every way out. Uvicorn shuts down gracefully on SIGTERM and SIGINT, then raises
+    # the signal again for the handler it found: this one, so the process exits with a status instead of dying of the
+    # signal (atexit hooks run), and with EXIT_DATABASE_LOST when the watchdog gave the embedded database up.
+    def exit_after_shutdown(signum: int, frame: object) -> None:
+        raise SystemExit(embedded.exit_status())
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, exit_after_shutdown)
     uvicorn.run(
         "app.main:app",
         host=args.host or settings.host,
@@ -48,7 +58,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         # No `server: uvicorn` on every response: it tells a scanner which known vulnerabilities to try.
         server_header=False,
     )
-    return 0
+    return embedded.exit_status()
 
 
 def cmd_worker(args: argparse.Namespace) -> int:

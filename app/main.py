@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import time
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
@@ -13,7 +16,8 @@ from app.api.auth import TokenVerifier
 from app.api.middleware import Metrics, RequestContextMiddleware
 from app.api.ops import router as ops_router
 from app.api.v1 import router as v1_router
-from app.db.session import create_engine, create_sessionmaker, resolve_database_url
+from app.db.embedded import ConnectionProbe, DatabaseWatch, Watchdog, embedded_server, terminate_process
+from app.db.session import create_engine, create_sessionmaker
 from app.logging import configure_logging
 from app.settings import Settings
 
@@ -34,22 +38,44 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        if getattr(app.state, "sessionmaker", None) is None:  # tests may inject their own
-            url = resolve_database_url(settings.database_url, settings.data_dir)
+        if getattr(app.state, "sessionmaker", None) is not None:  # tests may inject their own
+            yield
+            return
+        # Whatever ends the lifespan (shutdown on SIGTERM or SIGINT, an exception during startup) unwinds this stack:
+        # the watchdog stops, the connections close, and the embedded server this process started is stopped.
+        async with AsyncExitStack() as stack:
+            url = settings.database_url
+            server = None
+            if not url:
+                server = embedded_server(settings.data_dir)
+                url = await asyncio.to_thread(server.start)
+                stack.push_async_callback(asyncio.to_thread, server.release)
             engine = create_engine(
                 url,
                 pool_size=settings.db_pool_size,
                 max_overflow=settings.db_max_overflow,
                 statement_timeout_ms=settings.db_statement_timeout_ms,
             )
+            stack.push_async_callback(engine.dispose)
             app.state.engine = engine
             app.state.sessionmaker = create_sessionmaker(engine)
-            try:
-                yield
-            finally:
-                await engine.dispose()
-                app.state.sessionmaker = None
-        else:
+            stack.callback(setattr, app.state, "sessionmaker", None)
+            if server is not None:
+                app.state.database_watch = watch = DatabaseWatch()
+                watch.ok(time.monotonic())
+                stack.callback(setattr, app.state, "database_watch", None)
+                probe = ConnectionProbe(url)
+                stack.push_async_callback(probe.aclose)
+                watchdog = Watchdog(
+                    server,
+                    watch,
+                    interval=settings.embedded_watchdog_interval_seconds,
+                    attempts=settings.embedded_restart_attempts,
+                    probe=probe,
+                    on_lost=app.state.on_database_lost or terminate_process,
+                )
+                task = asyncio.create_task(watchdog.run(), name="embedded-postgres-watchdog")
+                stack.push_async_callback(_cancel, task)
             yield
 
     app = FastAPI(
@@ -63,6 +89,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.sessionmaker = None
+    # The embedded database's watchdog view (None with an external database) and what to do when it is lost for good
+    # (None: exit the process non-zero; tests put a callable here).
+    app.state.database_watch = None
+    app.state.on_database_lost = None
     app.state.token_verifier = TokenVerifier(settings)
     app.state.metrics = Metrics(CollectorRegistry())
     problems.install(app)
@@ -70,6 +100,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(ops_router)
     app.include_router(v1_router, prefix="/api/v1")
     return app
+
+
+async def _cancel(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
 
 
 def __getattr__(name: str) -> FastAPI:

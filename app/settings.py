@@ -20,6 +20,12 @@ class Settings(BaseSettings):
     # Plain postgresql:// URL (or ?host=/socket/dir); empty means "start the embedded server".
     database_url: str | None = None
     data_dir: Path = Path(".data")
+    # The embedded database (no database_url): how often its watchdog looks at it, how often in a row it tries to
+    # restart a dead postmaster before the process exits non-zero, and how long it may stay unreachable before
+    # /healthz fails (so an orchestrator restarts the process).
+    embedded_watchdog_interval_seconds: float = Field(default=1.0, gt=0)
+    embedded_restart_attempts: int = Field(default=3, ge=1)
+    health_db_grace_seconds: float = Field(default=30.0, ge=0)
     auth_secret: SecretStr = SecretStr(DEV_SECRET)
     auth_jwks_url: str | None = None
     auth_audience: str | None = None

@@ -2,18 +2,36 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from app.api.problems import ProblemError, responses
 from app.services import health
 
 router = APIRouter(tags=["operations"])
 
+# Only the 503: these routes take no token and no input.
+DATABASE_UNAVAILABLE: dict[int | str, dict[str, Any]] = {503: responses("database-unavailable")[503]}
 
-@router.get("/healthz", operation_id="get_health")
-async def get_health() -> dict[str, str]:
-    """Liveness: the process answers."""
+
+@router.get("/healthz", operation_id="get_health", responses=DATABASE_UNAVAILABLE)
+async def get_health(request: Request) -> dict[str, str]:
+    """Liveness: the process answers. With the embedded database (no `TIC_DATABASE_URL`), a 503 problem
+    `database-unavailable` once that database has been unreachable for longer than `TIC_HEALTH_DB_GRACE_SECONDS`
+    (the watchdog could not bring it back), so that an orchestrator restarts the process. Answered from the
+    watchdog's last view: no query."""
+    verdict = health.liveness(
+        request.app.state.database_watch, grace_seconds=request.app.state.settings.health_db_grace_seconds
+    )
+    if not verdict.alive:
+        raise ProblemError(
+            "database-unavailable",
+            extra={"unreachable_seconds": round(verdict.unreachable_seconds, 1)},
+            headers={"Retry-After": "5"},
+        )
     return {"status": "ok"}
 
 

