@@ -22,5 +22,6 @@ COPY app ./app
 USER tic
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=3s CMD python -c "import urllib.request,sys; sys.exit(urllib.request.urlopen('http://127.0.0.1:8000/healthz').status != 200)"
-# Production needs TIC_DATABASE_URL and TIC_AUTH_SECRET (or TIC_AUTH_JWKS_URL); the embedded server is for development.
+# Production needs TIC_DATABASE_URL, TIC_AUTH_SECRET (or TIC_AUTH_JWKS_URL) and TIC_WEBHOOK_SECRET_KEYS; the embedded
+# server is for development.
 CMD ["python", "-m", "app", "serve", "--workers", "2"]

@@ -1,4 +1,4 @@
-"""Command line: `python -m app migrate | serve | worker | token | openapi`."""
+"""Command line: `python -m app migrate | serve | worker | seal-webhook-secrets | token | openapi | diagrams`."""
 
 from __future__ import annotations
 
@@ -83,6 +83,32 @@ def cmd_worker(args: argparse.Namespace) -> int:
         await worker.run(settings, stop=stop, concurrency=args.concurrency, name=args.name)
 
     asyncio.run(main())
+    return 0
+
+
+def cmd_seal_webhook_secrets(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from app.db.session import create_engine, create_sessionmaker, resolve_database_url, transaction
+    from app.services import webhooks
+    from app.services.secret_box import SecretBox
+    from app.settings import Settings
+
+    settings = Settings()
+
+    async def main() -> webhooks.Sealed:
+        engine = create_engine(resolve_database_url(settings.database_url, settings.data_dir), pool_size=1)
+        try:
+            async with transaction(create_sessionmaker(engine)) as session:
+                return await webhooks.seal_secrets(session, SecretBox(settings.webhook_fernet_keys()))
+        finally:
+            await engine.dispose()
+
+    sealed = asyncio.run(main())
+    print(f"webhook secrets re-encrypted under the first key: {sealed.changed}", file=sys.stderr)
+    if sealed.unreadable:
+        print(f"webhook secrets no configured key decrypts: {sealed.unreadable}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -178,6 +204,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     work.add_argument("--name", help="worker name in logs and in the queue's worker table")
     work.set_defaults(func=cmd_worker)
+
+    seal = sub.add_parser(
+        "seal-webhook-secrets",
+        help="encrypt webhook secrets still in clear and re-encrypt the others under the first TIC_WEBHOOK_SECRET_KEYS",
+    )
+    seal.set_defaults(func=cmd_seal_webhook_secrets)
 
     token = sub.add_parser("token", help="print a development token signed with TIC_AUTH_SECRET")
     token.add_argument(

@@ -2,19 +2,35 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from cryptography.fernet import Fernet
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from app.domain.webhooks import TargetPolicy
 
 DEV_SECRET = "dev-secret-change-me-0123456789abcdef"
+# Derived rather than random, so a development database stays readable across restarts; refused in production.
+DEV_WEBHOOK_KEY = base64.urlsafe_b64encode(
+    hashlib.sha256(b"henan-tic development webhook secret key").digest()
+).decode()
+
+
+def _comma_separated(value: Any) -> Any:
+    if isinstance(value, str):
+        return tuple(part.strip() for part in value.split(",") if part.strip())
+    return value
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="TIC_", extra="ignore")
+    # Errors must not echo the values: some are secrets.
+    model_config = SettingsConfigDict(env_prefix="TIC_", extra="ignore", hide_input_in_errors=True)
 
     environment: Literal["development", "test", "production"] = "development"
     # Plain postgresql:// URL (or ?host=/socket/dir); empty means "start the embedded server".
@@ -52,6 +68,31 @@ class Settings(BaseSettings):
     worker_concurrency: int = Field(default=10, ge=1)
     # The longest a worker waits before polling for jobs (it is also woken by NOTIFY on new jobs; retries are polled).
     worker_poll_seconds: float = Field(default=1.0, gt=0)
+    # The province's own receivers, which may sit on addresses webhooks are otherwise refused (private, loopback, ...):
+    # host names, IP addresses or CIDR networks, comma-separated.
+    webhook_allowed_hosts: Annotated[tuple[str, ...], NoDecode] = ()
+    # Fernet keys, comma-separated, that encrypt webhook secrets at rest: the first encrypts, every one decrypts.
+    webhook_secret_keys: SecretStr | None = None
+
+    _split_allowed_hosts = field_validator("webhook_allowed_hosts", mode="before")(_comma_separated)
+
+    @field_validator("webhook_allowed_hosts")
+    @classmethod
+    def _check_allowed_hosts(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        TargetPolicy.build(https_only=False, allowed=value)  # ValueError names the entry that is not a host or network
+        return value
+
+    @field_validator("webhook_secret_keys")
+    @classmethod
+    def _check_secret_keys(cls, value: SecretStr | None) -> SecretStr | None:
+        for key in _comma_separated(value.get_secret_value() if value else ""):
+            try:
+                Fernet(key)
+            except ValueError:
+                raise ValueError(
+                    "TIC_WEBHOOK_SECRET_KEYS holds Fernet keys (32 url-safe base64-encoded bytes), comma-separated"
+                ) from None
+        return value
 
     @model_validator(mode="after")
     def _refuse_unsafe_defaults(self) -> Settings:
@@ -61,7 +102,19 @@ class Settings(BaseSettings):
                 raise ValueError("TIC_AUTH_SECRET must be set to a strong secret (>= 32 chars) in production")
             if not self.database_url:
                 raise ValueError("TIC_DATABASE_URL must be set in production (no embedded PostgreSQL)")
+            keys = self.webhook_fernet_keys() if self.webhook_secret_keys else []
+            if not keys or DEV_WEBHOOK_KEY in keys:
+                raise ValueError("TIC_WEBHOOK_SECRET_KEYS must be set to a Fernet key of your own in production")
         return self
+
+    def webhook_fernet_keys(self) -> list[str]:
+        """The keys for webhook secrets, the encrypting one first; the development key when none is set."""
+        keys = _comma_separated(self.webhook_secret_keys.get_secret_value() if self.webhook_secret_keys else "")
+        return list(keys) or [DEV_WEBHOOK_KEY]
+
+    def webhook_target_policy(self) -> TargetPolicy:
+        """Where webhooks may deliver: https only in production, public addresses unless allow-listed."""
+        return TargetPolicy.build(https_only=self.environment == "production", allowed=self.webhook_allowed_hosts)
 
     @cached_property
     def tz(self) -> ZoneInfo:

@@ -32,8 +32,9 @@ from app.db.session import (
     resolve_database_url,
     transaction,
 )
-from app.domain.webhooks import retry_delay
-from app.services import webhooks
+from app.domain.webhooks import TargetPolicy, retry_delay
+from app.services import webhook_targets, webhooks
+from app.services.secret_box import SecretBox
 from app.settings import Settings
 
 log = structlog.get_logger("app.worker")
@@ -76,6 +77,8 @@ class Runtime:
     settings: Settings
     sessionmaker: async_sessionmaker[AsyncSession]
     http: httpx.AsyncClient
+    targets: TargetPolicy
+    box: SecretBox
 
     @property
     def policy(self) -> webhooks.RetryPolicy:
@@ -94,7 +97,8 @@ def retry_policy(settings: Settings) -> webhooks.RetryPolicy:
 async def open_runtime(
     settings: Settings, *, engine: AsyncEngine | None = None, concurrency: int | None = None
 ) -> AsyncIterator[Runtime]:
-    """The HTTP client and, unless one is given, an engine sized for `concurrency` jobs and the dispatch loop."""
+    """The guarded HTTP client, the secret box and, unless one is given, an engine sized for `concurrency` jobs and
+    the dispatch loop."""
     own_engine = engine is None
     if engine is None:
         url = resolve_database_url(settings.database_url, settings.data_dir)
@@ -103,13 +107,18 @@ async def open_runtime(
             pool_size=(concurrency or settings.worker_concurrency) + 2,
             statement_timeout_ms=settings.db_statement_timeout_ms,
         )
-    http = httpx.AsyncClient(
-        timeout=settings.webhook_timeout_seconds,
-        follow_redirects=False,
-        headers={"User-Agent": "henan-tic-webhooks/1"},
+    targets = settings.webhook_target_policy()
+    http = webhook_targets.delivery_client(
+        targets, timeout=settings.webhook_timeout_seconds, user_agent="henan-tic-webhooks/1"
     )
     try:
-        yield Runtime(settings=settings, sessionmaker=create_sessionmaker(engine), http=http)
+        yield Runtime(
+            settings=settings,
+            sessionmaker=create_sessionmaker(engine),
+            http=http,
+            targets=targets,
+            box=SecretBox(settings.webhook_fernet_keys()),
+        )
     finally:
         await http.aclose()
         if own_engine:
@@ -123,10 +132,10 @@ async def deliver(runtime: Runtime, delivery_id: str) -> None:
     """Send one delivery once; raise DeliveryFailed when it is to be tried again."""
     ident = uuid.UUID(delivery_id)
     async with transaction(runtime.sessionmaker) as session:
-        request = await webhooks.prepare_delivery(session, ident)
+        request = await webhooks.prepare_delivery(session, ident, runtime.box)
     if request is None:
         return
-    attempt = await webhooks.send(runtime.http, request, timestamp=int(time.time()))
+    attempt = await webhooks.send(runtime.http, request, timestamp=int(time.time()), policy=runtime.targets)
     async with transaction(runtime.sessionmaker) as session:
         retry_at = await webhooks.record_attempt(session, ident, attempt, now=datetime.now(UTC), policy=runtime.policy)
     log.info(
@@ -135,6 +144,7 @@ async def deliver(runtime: Runtime, delivery_id: str) -> None:
         ok=attempt.ok,
         status_code=attempt.status_code,
         error=attempt.error,
+        cause=attempt.cause,
         retry_at=retry_at.isoformat() if retry_at else None,
     )
     if retry_at is not None:

@@ -28,9 +28,26 @@ from app.api.deps import get_session
 from app.db import migrations
 from app.db.session import create_engine, create_sessionmaker, plain_url, start_embedded
 from app.main import create_app
+from app.services import webhook_targets
 from app.settings import Settings
 
 SECRET = "test-secret-0123456789abcdef0123456789"
+# Host names the tests give webhooks, answered without a network (example.org's public addresses); any other name goes
+# to the system resolver. A test may add names with monkeypatch.setitem(TEST_DNS, name, [addresses]).
+TEST_DNS: dict[str, list[str]] = {"example.org": ["93.184.215.14", "2606:2800:21f:cb07:6820:80da:af6b:8b2c"]}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def test_dns() -> Iterator[dict[str, list[str]]]:
+    system = webhook_targets.resolve_host
+
+    async def resolve(host: str, port: int) -> list[str]:
+        known = TEST_DNS.get(host.lower().rstrip("."))
+        return list(known) if known is not None else await system(host, port)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(webhook_targets, "resolve_host", resolve)
+        yield TEST_DNS
 
 
 def _asyncpg_dsn(url: str) -> tuple[str, dict[str, Any]]:

@@ -4,6 +4,9 @@ Dispatch (one transaction per webhook, its row locked with SKIP LOCKED so concur
 feed events after `cursor_seq` become pending deliveries, each with one queue job, and the cursor moves past them.
 A delivery's job runs under the lock `"{webhook_id}:{subject_id}"`, so one subject's events arrive in seq order,
 a retrying delivery holding back the later ones. Sending is at least once: a receiver dedupes on `X-TIC-Event-Id`.
+
+Targets are checked against the policy at registration and again by the worker's client on every connection
+(app.services.webhook_targets); secrets are stored encrypted (app.services.secret_box).
 """
 
 from __future__ import annotations
@@ -26,16 +29,27 @@ from app.db.repositories import webhooks as repo
 from app.domain import webhooks as rules
 from app.domain.events import canonical_json
 from app.domain.principal import Principal
+from app.services import webhook_targets as targets
 from app.services.audit import record_event, write_pending_events
 from app.services.errors import NotFound, VersionMismatch
+from app.services.secret_box import SecretBox, SecretUnreadable
 
 # The worker registers its delivery task under these names; dispatch enqueues jobs by them.
 QUEUE = "webhooks"
 DELIVER_TASK = "webhooks.deliver"
 DISPATCH_BATCH = 500
-ERROR_CHARS = 300
 
 sign = rules.sign
+
+
+@dataclass(frozen=True, slots=True)
+class Safeguards:
+    """What registering a webhook needs besides the request: where targets may be, how long resolving may take, and
+    the box that encrypts the secret."""
+
+    policy: rules.TargetPolicy
+    resolve_seconds: float
+    box: SecretBox
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +68,7 @@ class Dispatched:
 class DeliveryRequest:
     delivery_id: uuid.UUID
     url: str
-    secret: str
+    key: bytes | None  # the HMAC signing key; None when the stored secret cannot be decrypted
     event_id: str
     event_type: str
     body: bytes
@@ -64,7 +78,8 @@ class DeliveryRequest:
 class Attempt:
     ok: bool
     status_code: int | None
-    error: str | None
+    error: str | None  # one of the domain's DELIVERY_ERRORS
+    cause: str | None = None  # the exception's type, for the worker's log only
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,8 +97,12 @@ def _origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}"
 
 
-async def create_webhook(session: AsyncSession, principal: Principal, data: Mapping[str, Any]) -> CreatedWebhook:
-    """Subscribe `url` to `event_types` (empty: all). Deliveries start with the next event after this one."""
+async def create_webhook(
+    session: AsyncSession, principal: Principal, data: Mapping[str, Any], safeguards: Safeguards
+) -> CreatedWebhook:
+    """Subscribe `url` to `event_types` (empty: all). Deliveries start with the next event after this one. The URL
+    must pass the target policy, its host resolved now (InvalidInput on `url` otherwise)."""
+    await targets.check_target(data["url"], safeguards.policy, resolve_seconds=safeguards.resolve_seconds)
     webhook_id = uuid.uuid4()
     secret = data.get("secret") or secrets.token_urlsafe(32)
     event_types = list(dict.fromkeys(data.get("event_types") or []))
@@ -106,7 +125,7 @@ async def create_webhook(session: AsyncSession, principal: Principal, data: Mapp
             id=webhook_id,
             url=data["url"],
             event_types=event_types,
-            secret=secret,
+            secret=safeguards.box.seal(rules.signing_key(secret)),
             active=True,
             created_by=principal.sub,
             cursor_seq=head,
@@ -196,7 +215,7 @@ def feed_item(event: EventRecord) -> dict[str, Any]:
     return {**events_repo.to_domain(event).body(), "hash": event.hash}
 
 
-async def prepare_delivery(session: AsyncSession, delivery_id: uuid.UUID) -> DeliveryRequest | None:
+async def prepare_delivery(session: AsyncSession, delivery_id: uuid.UUID, box: SecretBox) -> DeliveryRequest | None:
     """What to send, or None when there is nothing to do (delivered, given up, cancelled, webhook deleted)."""
     found = await repo.get_delivery(session, delivery_id)
     if found is None:
@@ -204,10 +223,14 @@ async def prepare_delivery(session: AsyncSession, delivery_id: uuid.UUID) -> Del
     delivery, webhook, event = found
     if delivery.status != "pending" or not webhook.active:
         return None
+    try:
+        key: bytes | None = box.open(webhook.secret)
+    except SecretUnreadable:
+        key = None
     return DeliveryRequest(
         delivery_id=delivery.id,
         url=webhook.url,
-        secret=webhook.secret,
+        key=key,
         event_id=str(event.id),
         event_type=event.type,
         # Canonical JSON (sorted keys, no spaces): a receiver can re-check `hash` over the body without `hash`.
@@ -215,16 +238,19 @@ async def prepare_delivery(session: AsyncSession, delivery_id: uuid.UUID) -> Del
     )
 
 
-def _short(exc: BaseException) -> str:
-    text = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-    return text[:ERROR_CHARS]
-
-
-async def send(client: httpx.AsyncClient, request: DeliveryRequest, *, timestamp: int) -> Attempt:
-    """POST the signed event once. Any 2xx is success; redirects are not followed; the response body is not read."""
+async def send(
+    client: httpx.AsyncClient, request: DeliveryRequest, *, timestamp: int, policy: rules.TargetPolicy
+) -> Attempt:
+    """POST the signed event once. Any 2xx is success; redirects are not followed; the response body is not read.
+    `client` is the worker's guarded client (webhook_targets.delivery_client): it refuses the host's addresses when
+    the policy does, so a refusal comes back as an exception like a refused connection. Failures are categories."""
+    if rules.url_refusal(request.url, policy) is not None:  # a row from before the policy, or http in production
+        return Attempt(ok=False, status_code=None, error="refused_url")
+    if request.key is None:
+        return Attempt(ok=False, status_code=None, error="secret_unreadable")
     headers = {
         "Content-Type": "application/json",
-        rules.SIGNATURE_HEADER: sign(request.secret, timestamp, request.body),
+        rules.SIGNATURE_HEADER: sign(request.key, timestamp, request.body),
         rules.TIMESTAMP_HEADER: str(timestamp),
         rules.EVENT_ID_HEADER: request.event_id,
         rules.EVENT_TYPE_HEADER: request.event_type,
@@ -233,11 +259,11 @@ async def send(client: httpx.AsyncClient, request: DeliveryRequest, *, timestamp
     try:
         async with client.stream("POST", request.url, content=request.body, headers=headers) as response:
             code = response.status_code
-    except (httpx.HTTPError, httpx.InvalidURL, OSError, ValueError) as exc:
-        return Attempt(ok=False, status_code=None, error=_short(exc))
+    except (httpx.HTTPError, httpx.InvalidURL, targets.TargetRefused, OSError, ValueError) as exc:
+        return Attempt(ok=False, status_code=None, error=targets.attempt_error(exc), cause=type(exc).__name__)
     if 200 <= code < 300:
         return Attempt(ok=True, status_code=code, error=None)
-    return Attempt(ok=False, status_code=code, error=f"HTTP {code}")
+    return Attempt(ok=False, status_code=code, error="redirect_refused" if 300 <= code < 400 else "http_status")
 
 
 async def record_attempt(
@@ -263,3 +289,28 @@ async def record_attempt(
     delivery.next_attempt_at = retry_at
     await repo.flush(session)
     return retry_at
+
+
+# --- operations ----------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Sealed:
+    changed: int
+    unreadable: int
+
+
+async def seal_secrets(session: AsyncSession, box: SecretBox) -> Sealed:
+    """Encrypt every secret still in clear and re-encrypt those under older keys with the first key (deleted
+    webhooks too: their secrets are at rest as well). Secrets no configured key opens are counted and left alone."""
+    changed = unreadable = 0
+    for webhook_id, stored in await repo.secrets_for_update(session):
+        try:
+            resealed = box.reseal(stored)
+        except SecretUnreadable:
+            unreadable += 1
+            continue
+        if resealed != stored:
+            await repo.store_secret(session, webhook_id, resealed)
+            changed += 1
+    return Sealed(changed=changed, unreadable=unreadable)

@@ -5,12 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from cryptography.fernet import Fernet
 from pydantic import ValidationError
 
-from app.settings import DEV_SECRET, Settings
+from app.settings import DEV_SECRET, DEV_WEBHOOK_KEY, Settings
 
 STRONG = "a-production-secret-that-is-long-enough-0123456789"
 URL = "postgresql://tic:pw@db.internal:5432/tic"
+KEY = Fernet.generate_key().decode()
+OLD_KEY = Fernet.generate_key().decode()
 
 
 @pytest.fixture(autouse=True)
@@ -34,10 +37,20 @@ def test_the_defaults_suit_development() -> None:
 @pytest.mark.parametrize(
     ("overrides", "complaint"),
     [
-        ({"database_url": URL}, "TIC_AUTH_SECRET"),
-        ({"database_url": URL, "auth_secret": "short-secret"}, "TIC_AUTH_SECRET"),
-        ({"auth_secret": STRONG}, "TIC_DATABASE_URL"),
-        ({"auth_secret": STRONG, "database_url": ""}, "TIC_DATABASE_URL"),
+        ({"database_url": URL, "webhook_secret_keys": KEY}, "TIC_AUTH_SECRET"),
+        ({"database_url": URL, "auth_secret": "short-secret", "webhook_secret_keys": KEY}, "TIC_AUTH_SECRET"),
+        ({"auth_secret": STRONG, "webhook_secret_keys": KEY}, "TIC_DATABASE_URL"),
+        ({"auth_secret": STRONG, "database_url": "", "webhook_secret_keys": KEY}, "TIC_DATABASE_URL"),
+        ({"auth_secret": STRONG, "database_url": URL}, "TIC_WEBHOOK_SECRET_KEYS"),
+        ({"auth_secret": STRONG, "database_url": URL, "webhook_secret_keys": ""}, "TIC_WEBHOOK_SECRET_KEYS"),
+        (
+            {"auth_secret": STRONG, "database_url": URL, "webhook_secret_keys": DEV_WEBHOOK_KEY},
+            "TIC_WEBHOOK_SECRET_KEYS",
+        ),
+        (
+            {"auth_secret": STRONG, "database_url": URL, "webhook_secret_keys": f"{KEY},{DEV_WEBHOOK_KEY}"},
+            "TIC_WEBHOOK_SECRET_KEYS",
+        ),
     ],
 )
 def test_production_refuses_unsafe_defaults(overrides: dict[str, str], complaint: str) -> None:
@@ -45,13 +58,19 @@ def test_production_refuses_unsafe_defaults(overrides: dict[str, str], complaint
         Settings(environment="production", **overrides)
 
 
-def test_production_with_a_strong_secret_and_a_database_is_fine() -> None:
-    settings = Settings(environment="production", auth_secret=STRONG, database_url=URL)
+def test_production_with_a_strong_secret_a_database_and_a_webhook_key_is_fine() -> None:
+    settings = Settings(environment="production", auth_secret=STRONG, database_url=URL, webhook_secret_keys=KEY)
     assert settings.auth_secret.get_secret_value() == STRONG
+    assert settings.webhook_fernet_keys() == [KEY]
 
 
 def test_production_verifying_against_a_jwks_needs_no_secret() -> None:
-    settings = Settings(environment="production", auth_jwks_url="https://idp.example/jwks.json", database_url=URL)
+    settings = Settings(
+        environment="production",
+        auth_jwks_url="https://idp.example/jwks.json",
+        database_url=URL,
+        webhook_secret_keys=KEY,
+    )
     assert settings.auth_jwks_url == "https://idp.example/jwks.json"
 
 
@@ -65,6 +84,7 @@ def test_settings_come_from_tic_variables(monkeypatch: pytest.MonkeyPatch, tmp_p
     monkeypatch.setenv("TIC_ENVIRONMENT", "production")
     monkeypatch.setenv("TIC_AUTH_SECRET", STRONG)
     monkeypatch.setenv("TIC_DATABASE_URL", URL)
+    monkeypatch.setenv("TIC_WEBHOOK_SECRET_KEYS", KEY)
     monkeypatch.setenv("TIC_MAX_BODY_BYTES", "2048")
     monkeypatch.setenv("TIC_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("TIC_LOG_JSON", "false")
@@ -88,3 +108,41 @@ def test_production_from_the_environment_refuses_the_dev_secret(monkeypatch: pyt
 def test_an_unknown_environment_is_refused() -> None:
     with pytest.raises(ValidationError):
         Settings(environment="staging")  # type: ignore[arg-type]
+
+
+def test_development_derives_a_stable_webhook_key_when_none_is_set() -> None:
+    assert Settings().webhook_fernet_keys() == [DEV_WEBHOOK_KEY] == Settings().webhook_fernet_keys()
+    Fernet(DEV_WEBHOOK_KEY)  # a valid key
+
+
+def test_webhook_keys_come_comma_separated_the_encrypting_one_first(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TIC_WEBHOOK_SECRET_KEYS", f" {KEY} , {OLD_KEY}")
+    settings = Settings()
+    assert settings.webhook_fernet_keys() == [KEY, OLD_KEY]
+    assert KEY not in repr(settings)
+
+
+def test_a_webhook_key_that_is_not_a_fernet_key_is_refused_without_being_echoed() -> None:
+    with pytest.raises(ValidationError, match="TIC_WEBHOOK_SECRET_KEYS") as refused:
+        Settings(webhook_secret_keys=f"{KEY},not-a-key-but-a-secret")
+    assert "not-a-key-but-a-secret" not in str(refused.value)
+    assert KEY not in str(refused.value)
+
+
+def test_the_webhook_allow_list_comes_comma_separated(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TIC_WEBHOOK_ALLOWED_HOSTS", "hooks.internal, 10.20.0.0/16,127.0.0.1")
+    policy = Settings().webhook_target_policy()
+    assert policy.allowed_hosts == frozenset({"hooks.internal"})
+    assert [str(n) for n in policy.allowed_networks] == ["10.20.0.0/16", "127.0.0.1/32"]
+
+
+@pytest.mark.parametrize("value", ["*.internal", "10.0.0.1/8", "0.0.0.0/0"])
+def test_an_allow_list_entry_that_is_no_host_or_network_is_refused(value: str) -> None:
+    with pytest.raises(ValidationError, match="webhook_allowed_hosts"):
+        Settings(webhook_allowed_hosts=value)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("environment", "https_only"), [("development", False), ("test", False), ("production", True)])
+def test_webhooks_need_https_only_in_production(environment: str, https_only: bool) -> None:
+    settings = Settings(environment=environment, auth_secret=STRONG, database_url=URL, webhook_secret_keys=KEY)  # type: ignore[arg-type]
+    assert settings.webhook_target_policy().https_only is https_only

@@ -55,6 +55,22 @@ async def list_page(session: AsyncSession, page: PageRequest) -> PageResult[Webh
     return await keyset_page(session, select(WebhookRecord).where(WebhookRecord.active.is_(True)), WebhookRecord, page)
 
 
+async def secrets_for_update(session: AsyncSession) -> list[tuple[uuid.UUID, str]]:
+    """Every webhook's stored secret (deleted ones too), the rows locked."""
+    query = select(WebhookRecord.id, WebhookRecord.secret).order_by(WebhookRecord.id).with_for_update()
+    return [(row.id, row.secret) for row in await session.execute(query)]
+
+
+async def store_secret(session: AsyncSession, webhook_id: uuid.UUID, secret: str) -> None:
+    # Re-encrypting is not an edit: keep `version` and `updated_at` as the client left them.
+    await session.execute(
+        update(WebhookRecord)
+        .where(WebhookRecord.id == webhook_id)
+        .values(secret=secret, updated_at=WebhookRecord.updated_at)
+        .execution_options(synchronize_session=False)
+    )
+
+
 async def feed_head(session: AsyncSession) -> int:
     """The highest committed feed seq. The feed commits in seq order (one advisory lock), so every seq up to this
     one is visible too."""

@@ -5,7 +5,8 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 
 from app.api.deps import (
@@ -20,10 +21,31 @@ from app.api.deps import (
     versioned,
 )
 from app.api.problems import responses
-from app.api.v1.webhooks.schemas import DeliveryRead, DeliveryStatus, WebhookCreate, WebhookCreated, WebhookRead
+from app.api.v1.webhooks.schemas import (
+    SECRET_MASK,
+    DeliveryRead,
+    DeliveryStatus,
+    WebhookCreate,
+    WebhookCreated,
+    WebhookRead,
+)
 from app.services import webhooks as service
+from app.services.secret_box import SecretBox
 
 router = APIRouter(prefix="/webhooks", tags=["webhooks"])
+
+
+async def get_safeguards(request: Request) -> service.Safeguards:
+    """The target policy and the secret box, from the settings of this app."""
+    settings = request.app.state.settings
+    return service.Safeguards(
+        policy=settings.webhook_target_policy(),
+        resolve_seconds=settings.webhook_timeout_seconds,
+        box=SecretBox(settings.webhook_fernet_keys()),
+    )
+
+
+SafeguardsDep = Annotated[service.Safeguards, Depends(get_safeguards)]
 
 
 @router.post(
@@ -34,7 +56,11 @@ router = APIRouter(prefix="/webhooks", tags=["webhooks"])
     responses=responses("not-found", "idempotency-key-reused"),
 )
 async def create_webhook(
-    body: WebhookCreate, session: SessionDep, principal: ProvinceDep, idempotency: IdempotencyDep
+    body: WebhookCreate,
+    session: SessionDep,
+    principal: ProvinceDep,
+    idempotency: IdempotencyDep,
+    safeguards: SafeguardsDep,
 ) -> JSONResponse:
     """Subscribe `url` to feed events (province); deliveries start with the events after this one.
 
@@ -43,11 +69,17 @@ async def create_webhook(
     `X-TIC-Event-Type`, `X-TIC-Timestamp` (Unix seconds) and `X-TIC-Signature: sha256=<hex HMAC-SHA256 of
     "{timestamp}.{raw body}" keyed with the secret>`. Verify the signature in constant time and refuse old
     timestamps. Any 2xx acknowledges; anything else is retried with exponential backoff. Delivery is at least once
-    (deduplicate on `X-TIC-Event-Id`) and in `seq` order per subject. The `secret` is answered here only.
+    (deduplicate on `X-TIC-Event-Id`) and in `seq` order per subject. The `secret` is answered here only: a replay
+    of this request (same `Idempotency-Key`) answers `secret` masked.
+
+    Targets: `https` (`http` too outside production), no credentials in the URL, no fragment; the host must resolve,
+    and only to public addresses (no loopback, private, link-local, shared, multicast, reserved or unspecified
+    address, IPv4 or IPv6, in any spelling), unless the operator allow-lists it. The worker checks again on every
+    connection and connects only to the addresses it checked; redirects are not followed.
     """
     if (replay := await idempotency.replay(body)) is not None:
         return replay
-    result = await service.create_webhook(session, principal, body.model_dump())
+    result = await service.create_webhook(session, principal, body.model_dump(), safeguards)
     record = result.record
     out = WebhookCreated(
         id=record.id,
@@ -60,9 +92,10 @@ async def create_webhook(
         updated_at=record.updated_at,
         secret=result.secret,
     )
-    return await idempotency.respond(
-        out, status_code=201, headers=created(out, record.version, f"/api/v1/webhooks/{record.id}")
-    )
+    headers = created(out, record.version, f"/api/v1/webhooks/{record.id}")
+    # What is kept for replays has the secret masked: it is shown once, and not kept in clear anywhere.
+    await idempotency.respond(out.model_copy(update={"secret": SECRET_MASK}), status_code=201, headers=headers)
+    return JSONResponse(jsonable_encoder(out), status_code=201, headers=headers)
 
 
 @router.get("", operation_id="list_webhooks", response_model=Page[WebhookRead], responses=responses("not-found"))
