@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+from app.domain import dates
 from app.domain.calls import CallWindow, is_open_on
 from app.domain.change_requests import eligibility_blockers, supervisor_decides
 from app.domain.errors import ConflictOfInterest, RuleViolation
@@ -212,8 +213,8 @@ def argument_problems(
         decided = body.get("decision_date")
         if decided is None:
             out.append(("decision_date", "the approval decision date is required"))
-        elif decided > f.today:
-            out.append(("decision_date", "a decision cannot be dated in the future"))
+        elif (problem := dates.DECISION.problem(decided, f.today)) is not None:
+            out.append(("decision_date", problem))
         elif review_concluded_on is not None and decided < review_concluded_on:
             out.append(("decision_date", "the approval cannot be dated before the review concluded"))
         if not body.get("document_no"):

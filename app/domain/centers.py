@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from app.domain import dates
 from app.domain.assessment import RECTIFICATION_MONTHS_ACCEPTANCE
-from app.domain.deadlines import acceptance_window, add_months, annual_report_due_on, first_report_year
+from app.domain.deadlines import acceptance_window, add_months, annual_report_due_on, report_years
 from app.domain.guards import Blocker, Lifecycle, blocker
 from app.domain.lifecycles import CENTER
 from app.domain.principal import Principal
@@ -55,12 +56,7 @@ class CenterFacts:
 
 def due_report_years(approved_on: date, today: date) -> list[int]:
     """Years whose annual report is already due on `today`: from the approval year on, due 31 January after. [seed]"""
-    years = []
-    year = first_report_year(approved_on)
-    while annual_report_due_on(year) <= today:
-        years.append(year)
-        year += 1
-    return years
+    return [year for year in report_years(approved_on, today.year) if annual_report_due_on(year) <= today]
 
 
 def legal_entity_blockers(legal_entity: Mapping[str, Any]) -> list[Blocker]:
@@ -304,9 +300,10 @@ def argument_problems(action: str, f: CenterFacts, body: Mapping[str, Any]) -> l
 
 
 def _decision_date_problems(action: str, f: CenterFacts, decided_on: date) -> list[Problem]:
-    """A decision is not dated in the future (Asia/Shanghai calendar), nor before what it decides."""
-    if decided_on > f.today:
-        return [("decided_on", "a decision cannot be dated in the future")]
+    """A decision is dated in the range of every decision (`dates.DECISION`: not before the notice, not in the
+    future on the Asia/Shanghai calendar), and not before what it decides."""
+    if (problem := dates.DECISION.problem(decided_on, f.today)) is not None:
+        return [("decided_on", problem)]
     if decided_on < f.approved_on:
         return [("decided_on", "a decision cannot be dated before the center's approval")]
     if action == "extend" and f.extension_requested_on is not None and decided_on < f.extension_requested_on:
@@ -396,9 +393,11 @@ def director_change_blockers(current: Mapping[str, Any], new: Mapping[str, Any])
     return []
 
 
-def task_book_problems(book: Mapping[str, Any], *, approved_on: date) -> list[tuple[tuple[str | int, ...], str]]:
-    """A task book's own consistency: distinct target codes; construction starts on or after approval and ends
-    after it starts, within 10 years."""
+def task_book_problems(
+    book: Mapping[str, Any], *, approved_on: date, today: date | None = None
+) -> list[tuple[tuple[str | int, ...], str]]:
+    """A task book's own consistency: distinct target codes; construction starts on or after approval (and within
+    `dates.CONSTRUCTION_START` on `today`) and ends after it starts, within 10 years."""
     problems: list[tuple[tuple[str | int, ...], str]] = []
     codes = [t["code"] for t in book.get("targets", [])]
     for index, code in enumerate(codes):
@@ -407,11 +406,9 @@ def task_book_problems(book: Mapping[str, Any], *, approved_on: date) -> list[tu
     starts_on = date.fromisoformat(book["starts_on"])
     if starts_on < approved_on:
         problems.append((("starts_on",), "construction cannot start before the approval decision"))
+    elif (problem := dates.CONSTRUCTION_START.problem(starts_on, today)) is not None:
+        problems.append((("starts_on",), problem))
     ends_on = book.get("ends_on")
-    if ends_on is not None:
-        end = date.fromisoformat(ends_on)
-        if end <= starts_on:
-            problems.append((("ends_on",), "ends_on must be after starts_on"))
-        elif end > add_months(starts_on, 120):
-            problems.append((("ends_on",), "construction lasts at most 10 years"))
+    if ends_on is not None and (problem := dates.construction_end_problem(starts_on, date.fromisoformat(ends_on))):
+        problems.append((("ends_on",), problem))
     return problems

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 
 from app.domain.assessment import RECTIFICATION_MONTHS_ACCEPTANCE, RECTIFICATION_MONTHS_ASSESSMENT
+from app.domain.dates import HISTORY_FROM
 
 ANNUAL_REPORT = "annual_report"
 ACCEPTANCE = "acceptance"
@@ -34,10 +35,21 @@ _RECTIFICATION_MONTHS = {ACCEPTANCE: RECTIFICATION_MONTHS_ACCEPTANCE, ASSESSMENT
 _RECOGNIZING_ACTIONS = frozenset({"recognize", "record_acceptance"})
 
 
+# The deadline arithmetic below never raises: a result past the calendar saturates at `date.max` (or `date.min`),
+# which reads as "not due in any year anyone asks about". Accepted dates stay far from both (app.domain.dates), so
+# saturation only ever meets a date recorded before the date policy existed, and such a row must not break every
+# listing that includes it (issue 12: one 9999-12-31 made GET /obligations and GET /centers answer 500).
+
+
 def add_months(d: date, months: int) -> date:
-    """`d` moved by `months` calendar months (may be negative), clamped to the end of a shorter month."""
+    """`d` moved by `months` calendar months (may be negative), clamped to the end of a shorter month; saturates at
+    the ends of the calendar instead of raising."""
     index = d.year * 12 + (d.month - 1) + months
     year, month0 = divmod(index, 12)
+    if year > date.max.year:
+        return date.max
+    if year < date.min.year:
+        return date.min
     month = month0 + 1
     return date(year, month, min(d.day, calendar.monthrange(year, month)[1]))
 
@@ -54,21 +66,31 @@ def default_construction_end(starts_on: date, years: int = 3) -> date:
     29 February in a common year is 1 March, so a construction starting 2024-02-29 ends on 2027-02-28 (clamping the
     anniversary to 28 February first would end it a day early).
     """
+    year = starts_on.year + years
+    if year > date.max.year:
+        return date.max
     try:
-        anniversary = starts_on.replace(year=starts_on.year + years)
+        anniversary = starts_on.replace(year=year)
     except ValueError:  # 29 February, and the anniversary year is common
-        anniversary = date(starts_on.year + years, 3, 1)
+        anniversary = date(year, 3, 1)
     return anniversary - timedelta(days=1)
 
 
 def annual_report_due_on(period_year: int) -> date:
-    """An annual report on `period_year` is due by 31 January of the next year [seed]."""
-    return date(period_year + 1, 1, 31)
+    """An annual report on `period_year` is due by 31 January of the next year [seed] (`date.max` past the calendar)."""
+    return date(period_year + 1, 1, 31) if period_year < date.max.year else date.max
 
 
 def first_report_year(approved_on: date) -> int:
     """The first report covers the year of the approval decision; it is submitted the year after [seed]."""
     return approved_on.year
+
+
+def report_years(approved_on: date, until_year: int) -> range:
+    """The years whose report a center approved on `approved_on` may owe, up to `until_year` exclusive: from the
+    approval year [seed], but never before `HISTORY_FROM` — no accepted approval is older, and the floor keeps the
+    work per center bounded even for a row recorded before the date policy (an approval in year 1)."""
+    return range(max(first_report_year(approved_on), HISTORY_FROM.year), until_year)
 
 
 def local_date(instant: datetime, tz: tzinfo) -> date:
@@ -232,6 +254,15 @@ class Obligation:
     overdue: bool
 
 
+# The order `owed` lists a center's items in; with the period year it places every item of one center.
+KIND_ORDER = (ANNUAL_REPORT, ACCEPTANCE, RECTIFICATION, ASSESSMENT)
+
+
+def order_in_center(item: Obligation) -> tuple[int, int]:
+    """Where `item` stands among its center's obligations: (kind in `KIND_ORDER`, period year or 0)."""
+    return KIND_ORDER.index(item.kind), item.period_year or 0
+
+
 def obligations(history: CenterHistory, as_of: date) -> list[Obligation]:
     """What the center owed on `as_of`, judged on what was true on that date (domain.md §8): a report filed in March
     does not erase February's overdue item for a day in February. A center approved after `as_of` owes nothing."""
@@ -261,7 +292,7 @@ def owed(center: CenterOnDate, as_of: date) -> list[Obligation]:
 
     ended = center.status in _ENDED_STATES
     # The period of year y has ended once as_of reaches 1 January of y + 1, i.e. y ≤ as_of.year - 1.
-    for period_year in range(first_report_year(center.approved_on), as_of.year):
+    for period_year in report_years(center.approved_on, as_of.year):
         if period_year in center.submitted_report_years:
             continue
         if ended and (center.ended_on is None or center.ended_on <= date(period_year, 1, 1)):

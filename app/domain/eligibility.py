@@ -17,6 +17,7 @@ from decimal import ROUND_FLOOR, Decimal
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal
 
+from app.domain.dates import years_later
 from app.domain.reference import FIELDS, FORMATION_MODES, ORG_KINDS, PROJECT_LEVELS, Code, codes
 
 if TYPE_CHECKING:
@@ -189,10 +190,7 @@ def evaluate(rule_set: RuleSet, inp: EligibilityInput) -> Verdict:
 
 def _years_before(day: date, years: int) -> date:
     """The same calendar day `years` earlier; 29 February falls back to 28 February."""
-    try:
-        return day.replace(year=day.year - years)
-    except ValueError:
-        return day.replace(year=day.year - years, day=28)
+    return years_later(day, -years)
 
 
 def _floor_cents(value: Decimal) -> Decimal:

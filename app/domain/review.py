@@ -14,6 +14,21 @@ from app.domain.errors import ConflictOfInterest, InvalidInput, RuleViolation
 
 _CENT = Decimal("0.01")
 _MAX_PLACES = 2
+# An application's site visits are shown in full with its review. One or two is the practice; the cap keeps that answer
+# bounded (issue 12) far above anything real.
+MAX_SITE_VISITS = 20
+
+
+def site_visit_problem(recorded: int) -> RuleViolation | None:
+    """The refusal of one more site visit when `recorded` already reach `MAX_SITE_VISITS`; None when it may."""
+    if recorded < MAX_SITE_VISITS:
+        return None
+    return RuleViolation(
+        "site-visits-limit",
+        f"每个申报最多记录 {MAX_SITE_VISITS} 次实地考察",
+        f"An application records at most {MAX_SITE_VISITS} site visits.",
+        {"max_site_visits": MAX_SITE_VISITS},
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -329,6 +329,8 @@ async def action_views(
     return app_rules.LIFECYCLE.views(principal, facts)
 
 
-async def history(session: AsyncSession, principal: Principal, application_id: uuid.UUID) -> list[TransitionRecord]:
+async def history(
+    session: AsyncSession, principal: Principal, application_id: uuid.UUID, *, after: int | None, limit: int
+) -> tuple[list[TransitionRecord], int | None]:
     record = await load(session, principal, application_id)
-    return await audit.history(session, "application", record.id)
+    return await audit.history(session, "application", record.id, after=after, limit=limit)

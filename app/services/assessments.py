@@ -157,8 +157,15 @@ async def list_cycles(
     return await repo.list_cycles(session, page, entrusted_to=entrusted)
 
 
-async def cycle_entries(session: AsyncSession, cycle_id: uuid.UUID) -> list[tuple[AssessmentEntryRecord, CenterRecord]]:
-    return await repo.entries(session, cycle_id)
+async def cycle_results(
+    session: AsyncSession, principal: Principal, cycle_id: uuid.UUID, *, after_code: str | None, limit: int
+) -> tuple[list[AssessmentEntryRecord], str | None]:
+    """A page of the cycle's results in center code order, and the code the next page starts after (None on the
+    last page)."""
+    record = await load_cycle(session, principal, cycle_id)
+    pairs = await repo.entries_page(session, record.id, after_code=after_code, limit=limit + 1)
+    next_after = pairs[limit - 1][1].code if len(pairs) > limit else None
+    return [entry for entry, _ in pairs[:limit]], next_after
 
 
 async def put_result(
@@ -378,9 +385,19 @@ async def _revoke(
 
 
 async def national_candidates(
+    session: AsyncSession, principal: Principal, cycle_id: uuid.UUID, *, after_rank: int = 0, limit: int
+) -> tuple[list[tuple[int, AssessmentEntryRecord, CenterRecord]], int | None]:
+    """Excellent centers of a finalized cycle, ranked by score, then R&D investment, then code: (rank, entry,
+    center) after rank `after_rank`, at most `limit`, and the rank the next page starts after (None on the last)."""
+    ranked = await _ranked_candidates(session, principal, cycle_id)
+    chosen = [(rank, entry, center) for rank, (entry, center) in enumerate(ranked, start=1) if rank > after_rank]
+    return chosen[:limit], chosen[limit - 1][0] if len(chosen) > limit else None
+
+
+async def _ranked_candidates(
     session: AsyncSession, principal: Principal, cycle_id: uuid.UUID
 ) -> list[tuple[AssessmentEntryRecord, CenterRecord]]:
-    """Excellent centers of a finalized cycle, ranked by score, then R&D investment, then code."""
+    # The ranking needs the whole set: the excellent centers of one cycle, at most the cycle's own size.
     cycle = await load_cycle(session, principal, cycle_id)
     if cycle.status != "finalized":
         return []

@@ -77,8 +77,13 @@ async def record_event(
     )
 
 
-async def history(session: AsyncSession, subject_type: str, subject_id: uuid.UUID) -> list[TransitionRecord]:
-    return await repo.history(session, subject_type, subject_id)
+async def history(
+    session: AsyncSession, subject_type: str, subject_id: uuid.UUID, *, after: int | None, limit: int
+) -> tuple[list[TransitionRecord], int | None]:
+    """A page of a subject's history in recording order, and the transition id the next page starts after (None on
+    the last page). A history grows with every edit, so it is read a page at a time."""
+    records = await repo.history(session, subject_type, subject_id, after=after, limit=limit + 1)
+    return records[:limit], records[limit - 1].id if len(records) > limit else None
 
 
 async def write_pending_events(session: AsyncSession) -> None:

@@ -78,9 +78,11 @@ async def list_centers(
     return await repo.list_page(session, page, reach_of(principal), status=status, field=field, lead_org_id=lead_org_id)
 
 
-async def history(session: AsyncSession, principal: Principal, center_id: uuid.UUID) -> list[TransitionRecord]:
+async def history(
+    session: AsyncSession, principal: Principal, center_id: uuid.UUID, *, after: int | None, limit: int
+) -> tuple[list[TransitionRecord], int | None]:
     record = await load(session, principal, center_id)
-    return await audit.history(session, "center", record.id)
+    return await audit.history(session, "center", record.id, after=after, limit=limit)
 
 
 # --- the guards' facts, for one center or a page ------------------------------------------------------------------

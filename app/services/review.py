@@ -142,10 +142,13 @@ async def add_site_visit(
     findings: str,
     clock: Clock,
 ) -> SiteVisitRecord:
-    record = await load(session, principal, application_id)
+    # Locked, so two visits recorded at once cannot both pass the cap.
+    record = await load(session, principal, application_id, for_update=True)
     if record.status not in ("recommended", "under_review", "reviewed", "revising"):
         allowed = (await allowed_of(session, principal, [record], clock))[record.id]
         raise InvalidTransition(current=record.status, action="site_visit", allowed=allowed)
+    if (refusal := review_rules.site_visit_problem(await repo.count_site_visits(session, record.id))) is not None:
+        raise refusal
     visit = await repo.add_site_visit(
         session,
         SiteVisitRecord(

@@ -267,7 +267,7 @@ async def test_a_fast_track_submission_goes_straight_to_recommended(
     result = await act(client, application["id"], "submit", headers)
     assert result["status"] == "recommended"
     assert result["submitted_at"] is not None
-    history = (await client.get(f"{APPS}/{application['id']}/history", headers=world.province)).json()
+    history = (await client.get(f"{APPS}/{application['id']}/history", headers=world.province)).json()["items"]
     assert [(h["action"], h["from_status"], h["to_status"]) for h in history] == [
         ("create", None, "draft"),
         ("submit", "draft", "recommended"),
@@ -493,7 +493,7 @@ async def test_draft_submitted_returned_submitted_recommended(client: httpx.Asyn
     assert done["status"] == "recommended"
     assert done["allowed_actions"] == []
 
-    history = (await client.get(f"{APPS}/{application['id']}/history", headers=world.applicant)).json()
+    history = (await client.get(f"{APPS}/{application['id']}/history", headers=world.applicant)).json()["items"]
     assert [(h["action"], h["from_status"], h["to_status"], h["actor_role"]) for h in history] == [
         ("create", None, "draft", "applicant"),
         ("submit", "draft", "submitted", "applicant"),
@@ -516,7 +516,7 @@ async def test_the_supervisor_rejects_with_a_reason(client: httpx.AsyncClient, w
     rejected = await act(client, application["id"], "reject", world.supervisor, reason="不符合布局重点")
     assert rejected["status"] == "not_recommended"
     assert rejected["allowed_actions"] == []
-    history = (await client.get(f"{APPS}/{application['id']}/history", headers=world.province)).json()
+    history = (await client.get(f"{APPS}/{application['id']}/history", headers=world.province)).json()["items"]
     assert (history[-1]["action"], history[-1]["reason"]) == ("reject", "不符合布局重点")
 
 
@@ -596,7 +596,7 @@ async def test_a_closed_call_refuses_submission(client: httpx.AsyncClient, world
 async def test_a_call_whose_window_has_passed_refuses_submission(
     client: httpx.AsyncClient, world: World, auth: TokenFactory
 ) -> None:
-    past = await open_call(client, world.province, opens_on="2020-01-01", closes_on="2020-02-01", year=2020)
+    past = await open_call(client, world.province, opens_on="2021-09-01", closes_on="2021-10-31", year=2021)
     application = await draft(client, world, call_id=past["id"])
     body = problem(
         await client.post(f"{APPS}/{application['id']}/submit", headers=world.applicant), 409, "rule-violation"

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
 import httpx
 
+from tests.api.helpers import SHANGHAI, pinned_clock
 from tests.factories import create_org
 
 INDICATORS = ("rd_investment", "st_results", "talent_team", "research_projects", "industry_academia_cooperation")
@@ -116,7 +118,7 @@ async def test_ten_centers_are_graded_capped_and_their_consequences_applied(
             assert shown["status"] == "recognized"
     candidates = (
         await client.get(f"/api/v1/assessment-cycles/{cycle['id']}/national-candidates", headers=w["province"])
-    ).json()
+    ).json()["items"]
     assert [(c["rank"], c["score"]) for c in candidates] == [(1, "95.00"), (2, "93.00")]
     # stable support only for excellent or good
     funding = {"kind": "stable_support", "amount_wan": "500.00", "year": 2026, "decision_ref": "豫科〔2026〕8号"}
@@ -418,7 +420,9 @@ async def test_a_center_revoked_or_exited_during_the_cycle_is_skipped_and_cannot
     assert (results[centers[2]["id"]]["grade"], results[centers[2]["id"]]["status"]) == ("good", "recognized")
     shown = (await client.get(f"/api/v1/centers/{centers[0]['id']}", headers=w["province"])).json()
     assert (shown["revocation_reason_code"], shown["revoked_on"], shown["grade"]) == ("fraud", "2026-02-01", None)
-    stored = (await client.get(f"/api/v1/assessment-cycles/{cycle['id']}/results", headers=w["province"])).json()
+    stored = (await client.get(f"/api/v1/assessment-cycles/{cycle['id']}/results", headers=w["province"])).json()[
+        "items"
+    ]
     assert {r["center_id"]: r["consequence"] for r in stored}[centers[1]["id"]] == "skipped_closed"
 
 
@@ -464,7 +468,9 @@ async def test_a_rectifying_center_graded_60_recovers_and_one_graded_59_99_is_re
             json={"score": score},
         )
         assert response.status_code == 200, response.text
-    done = await finalize(client, w["province"], second["id"], decided_on="2029-03-31")
+    # A decision is not dated in the future (app.domain.dates.DECISION): the second cycle is decided in 2029.
+    with pinned_clock(client, datetime(2029, 3, 31, 12, tzinfo=SHANGHAI)):
+        done = await finalize(client, w["province"], second["id"], decided_on="2029-03-31")
     results = {r["center_id"]: r for r in done["results"]}
     assert (results[centers[0]["id"]]["grade"], results[centers[0]["id"]]["consequence"]) == ("qualified", "recover")
     assert (results[centers[1]["id"]]["grade"], results[centers[1]["id"]]["consequence"]) == (

@@ -530,7 +530,7 @@ async def test_an_extension_asked_on_the_last_day_is_granted_later_from_the_orig
         client, center["id"], "extend", w["province"], months=6, reason="同意延期", decided_on="2028-07-20"
     )
     assert (extended["construction_ends_on"], extended["extension_months"]) == ("2028-12-30", 6)
-    history = (await client.get(f"/api/v1/centers/{center['id']}/history", headers=w["province"])).json()
+    history = (await client.get(f"/api/v1/centers/{center['id']}/history", headers=w["province"])).json()["items"]
     assert [h["action"] for h in history][-2:] == ["request_extension", "extend"]
     assert history[-1]["data"]["old_ends_on"] == "2028-06-30"
     again = await center_action(
@@ -681,7 +681,7 @@ async def test_a_passed_acceptance_is_recognized_only_by_the_provinces_decision(
     )
     assert "recognize" in accepted["allowed_actions"]
     no_document = await center_action(
-        client, center["id"], "recognize", w["province"], expected=422, decided_on="2026-01-25"
+        client, center["id"], "recognize", w["province"], expected=422, decided_on="2026-01-20"
     )
     assert no_document["errors"][0]["loc"] == ["body", "document_no"]
     at(beijing(2026, 2, 3))
@@ -743,7 +743,7 @@ async def test_a_second_failed_acceptance_revokes_the_center(client: httpx.Async
     )
     for action, body in (
         ("request_acceptance", {}),
-        ("revoke", {"reason_code": "fraud", "reason": "x", "decided_on": "2026-05-01"}),
+        ("revoke", {"reason_code": "fraud", "reason": "x", "decided_on": "2026-04-10"}),
     ):
         later = await client.post(
             f"/api/v1/centers/{center['id']}/{action}",
@@ -889,7 +889,7 @@ async def test_an_approved_change_applies_and_keeps_the_old_value_in_history(
     assert approved.json()["old_value"] == "河南省某技术创新中心"
     renamed = (await client.get(f"/api/v1/centers/{center['id']}", headers=w["province"])).json()
     assert renamed["name"] == "河南省新名称技术创新中心"
-    history = (await client.get(f"/api/v1/centers/{center['id']}/history", headers=w["applicant"])).json()
+    history = (await client.get(f"/api/v1/centers/{center['id']}/history", headers=w["applicant"])).json()["items"]
     change_entry = next(h for h in history if h["action"] == "change_name")
     assert change_entry["to_status"] == "under_construction"
     director = (
@@ -983,7 +983,7 @@ async def test_fraud_may_order_the_recovery_of_funds_and_nothing_else_may(client
         recover_funds=True,
     )
     assert revoked["revocation_reason_code"] == "fraud"
-    history = (await client.get(f"/api/v1/centers/{center['id']}/history", headers=w["province"])).json()
+    history = (await client.get(f"/api/v1/centers/{center['id']}/history", headers=w["province"])).json()["items"]
     assert history[-1]["action"] == "revoke"
     assert history[-1]["decision_date"] == "2026-03-01"
     assert history[-1]["data"]["recover_funds"] is True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import httpx
@@ -325,7 +326,9 @@ async def test_henan_2025_wants_the_lead_registered_a_year_before_the_call_opens
     client: httpx.AsyncClient, auth: TokenFactory, registered_on: str, outcome: str
 ) -> None:
     world = await world_for(client, auth, "henan-2025")
-    call = await open_call(client, world.province, rule_set="henan-2025", opens_on="2026-03-01", closes_on="2099-12-31")
+    # Open until next year's end: the latest a call may close is 31 December five years ahead (app.domain.dates).
+    closes_on = f"{date.today().year + 1}-12-31"
+    call = await open_call(client, world.province, rule_set="henan-2025", opens_on="2026-03-01", closes_on=closes_on)
     lead = await create_org(
         client,
         world.province,

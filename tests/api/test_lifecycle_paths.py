@@ -198,7 +198,7 @@ async def test_an_exit_request_can_be_declined_or_withdrawn_and_asked_again(
         "rule-violation",
     )
     assert unasked["rule"] == "exit-not-requested"
-    history = (await client.get(f"{path}/history", headers=w["province"])).json()
+    history = (await client.get(f"{path}/history", headers=w["province"])).json()["items"]
     assert [h["action"] for h in history][-4:] == ["request_exit", "decline_exit", "request_exit", "withdraw_exit"]
 
 
@@ -264,7 +264,7 @@ async def test_a_signed_task_book_changes_by_change_request_as_a_new_version(
     assert shown["task_book_version"] == 2
     assert [t["code"] for t in shown["task_book"]["targets"]] == ["T1", "T2", "T3"]
     assert shown["task_book_sha256"] != center["task_book_sha256"]
-    history = (await client.get(f"/api/v1/centers/{center['id']}/history", headers=w["province"])).json()
+    history = (await client.get(f"/api/v1/centers/{center['id']}/history", headers=w["province"])).json()["items"]
     change_row = next(h for h in history if h["action"] == "change_task_book")
     assert [t["code"] for t in change_row["data"]["old"]["targets"]] == ["T1", "T2"]
 

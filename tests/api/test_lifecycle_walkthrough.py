@@ -26,7 +26,9 @@ async def test_a_call_leads_through_review_to_an_approved_center(client: httpx.A
     assert center["code"] == "HNTIC-2026-001"
     assert center["status"] == "approved"
     assert center["approved_on"] == "2026-08-11"
-    history = (await client.get(f"/api/v1/applications/{application['id']}/history", headers=world.applicant)).json()
+    history = (await client.get(f"/api/v1/applications/{application['id']}/history", headers=world.applicant)).json()[
+        "items"
+    ]
     assert [h["action"] for h in history] == [
         "create",
         "submit",

@@ -125,7 +125,7 @@ async def test_reading_an_application_under_review(client: httpx.AsyncClient, ac
     response = await client.get(f"{APPS}/{application_id}/history", headers=headers)
     if history == 200:
         assert response.status_code == 200, response.text
-        assert [h["action"] for h in response.json()][-1] == "open_review"
+        assert [h["action"] for h in response.json()["items"]][-1] == "open_review"
     else:
         problem(response, 404, "not-found")
 

@@ -404,7 +404,7 @@ async def test_a_failed_review_ends_in_rejection_by_the_province(
     rejected = await act(client, concluded["id"], "reject", world.province, reason="评审未通过")
     assert rejected["status"] == "rejected"
     assert rejected["allowed_actions"] == []
-    history = (await client.get(f"{APPS}/{concluded['id']}/history", headers=world.applicant)).json()
+    history = (await client.get(f"{APPS}/{concluded['id']}/history", headers=world.applicant)).json()["items"]
     assert (history[-1]["action"], history[-1]["actor_role"], history[-1]["reason"]) == (
         "reject",
         "province",
@@ -445,7 +445,7 @@ async def test_a_revision_round_trip_ends_in_approval(
 
     approved = await act(client, concluded["id"], "approve", world.province, **APPROVAL)
     assert approved["status"] == "approved"
-    history = (await client.get(f"{APPS}/{concluded['id']}/history", headers=world.province)).json()
+    history = (await client.get(f"{APPS}/{concluded['id']}/history", headers=world.province)).json()["items"]
     assert [h["action"] for h in history][-4:] == ["conclude_review", "request_revision", "resubmit", "approve"]
     assert history[-3]["reason"] == "请细化经费投入方案"
 
@@ -554,7 +554,7 @@ async def test_approval_creates_the_center_numbered_within_its_decision_year(
             )
         codes.append((await client.get(f"/api/v1/centers/{done['center_id']}", headers=world.province)).json()["code"])
     assert codes == ["HNTIC-2026-002", "HNTIC-2027-001"]
-    history = (await client.get(f"{APPS}/{concluded['id']}/history", headers=world.province)).json()
+    history = (await client.get(f"{APPS}/{concluded['id']}/history", headers=world.province)).json()["items"]
     assert (history[-1]["action"], history[-1]["decision_date"]) == ("approve", "2026-08-11")
 
 

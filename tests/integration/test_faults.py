@@ -150,7 +150,7 @@ async def test_backends_killed_mid_transaction_answer_503_problems_and_write_not
         # Nothing of the killed transactions was written: still drafts, with nothing but their creation recorded.
         for application_id, applicant in applications:
             response = await committed_client.get(f"{APPS}/{application_id}/history", headers=applicant)
-            assert [t["action"] for t in response.json()] == ["create"]
+            assert [t["action"] for t in response.json()["items"]] == ["create"]
         # The pool replaces the dead connections by itself (pool_pre_ping): the same requests now succeed.
         for response in await bounded(
             [committed_client.post(f"{APPS}/{a}/submit", headers=h) for a, h in applications]
@@ -266,7 +266,7 @@ async def test_a_request_cancelled_mid_transaction_leaves_nothing_behind(
         assert (after["status"], after["version"]) == (before["status"], before["version"]) == ("draft", 1)
         assert (await control.execute(text("SELECT count(*) FROM events"))).scalar_one() == events_before
         history = await committed_client.get(f"{APPS}/{application_id}/history", headers=applicant)
-        assert [t["action"] for t in history.json()] == ["create"]
+        assert [t["action"] for t in history.json()["items"]] == ["create"]
         # Nothing is stuck either: the same request now goes through.
         response = await committed_client.post(f"{APPS}/{application_id}/submit", headers=applicant)
         assert response.status_code == 200, response.text

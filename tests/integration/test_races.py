@@ -71,7 +71,7 @@ async def test_exactly_one_of_32_concurrent_recommends_gives_200(
             assert body["code"] == "invalid-transition"
             assert body["current_status"] == "recommended"
             assert body["allowed_actions"] == []
-    history = (await client.get(f"{APPS}/{application['id']}/history", headers=world.province)).json()
+    history = (await client.get(f"{APPS}/{application['id']}/history", headers=world.province)).json()["items"]
     assert [h["action"] for h in history] == ["create", "submit", "recommend"]
     await assert_feed_is_gap_free(engine)
 
@@ -86,7 +86,7 @@ async def test_exactly_one_of_32_concurrent_submissions_gives_200(
     responses = await fire(client, f"{APPS}/{application['id']}/submit", world.applicant)
 
     assert outcome(responses) == {200: 1, 409: N - 1}
-    history = (await client.get(f"{APPS}/{application['id']}/history", headers=world.province)).json()
+    history = (await client.get(f"{APPS}/{application['id']}/history", headers=world.province)).json()["items"]
     assert [h["action"] for h in history] == ["create", "submit"]
     await assert_feed_is_gap_free(engine)
 
@@ -132,7 +132,7 @@ async def test_mixed_concurrent_decisions_on_one_submission_let_exactly_one_win(
     winner = next(r for r in responses if r.status_code == 200).json()["status"]
     assert final == winner
     assert final in {"recommended", "returned", "not_recommended"}
-    history = (await client.get(f"{path}/history", headers=world.province)).json()
+    history = (await client.get(f"{path}/history", headers=world.province)).json()["items"]
     assert len(history) == 3
     await assert_feed_is_gap_free(engine)
 
@@ -210,7 +210,7 @@ async def test_exactly_one_of_32_concurrent_task_book_signatures_starts_construc
     responses = await fire(client, f"/api/v1/centers/{center_id}/sign_task_book", world.province)
 
     assert outcome(responses) == {200: 1, 409: N - 1}, [r.text for r in responses if r.status_code not in (200, 409)]
-    history = (await client.get(f"/api/v1/centers/{center_id}/history", headers=world.province)).json()
+    history = (await client.get(f"/api/v1/centers/{center_id}/history", headers=world.province)).json()["items"]
     assert [h["action"] for h in history].count("sign_task_book") == 1
     assert await assert_feed_is_gap_free(engine) == before + 1
 

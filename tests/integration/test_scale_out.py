@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -100,7 +101,12 @@ async def test_two_processes_let_exactly_one_of_32_concurrent_recommends_win(cli
         await second.post(
             "/api/v1/calls",
             headers=province,
-            json={"year": 2026, "title": "申报", "opens_on": "2000-01-01", "closes_on": "2099-12-31"},
+            json={
+                "year": 2026,
+                "title": "申报",
+                "opens_on": "2021-08-11",
+                "closes_on": f"{date.today().year + 1}-12-31",
+            },
         )
     ).json()
     assert (await first.post(f"/api/v1/calls/{call['id']}/publish", headers=province)).status_code == 200

@@ -1,7 +1,8 @@
 """Version 1 of the API: every resource router, mounted under /api/v1."""
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
+from app.api.dates import bind_request_day
 from app.api.v1.annual_reports.routes import router as annual_reports_router
 from app.api.v1.applications.routes import router as applications_router
 from app.api.v1.assessments.routes import funding_router
@@ -18,7 +19,8 @@ from app.api.v1.reports.routes import router as reports_router
 from app.api.v1.reviews.routes import router as reviews_router
 from app.api.v1.webhooks.routes import router as webhooks_router
 
-router = APIRouter()
+# Every date a v1 request carries is judged on the request's day (app/api/dates.py), bound before validation.
+router = APIRouter(dependencies=[Depends(bind_request_day)])
 for sub in (
     reference_router,
     organizations_router,

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Select, exists, select, text
+from sqlalchemy import ColumnElement, Select, exists, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import (
@@ -186,6 +186,11 @@ async def site_visits(session: AsyncSession, application_id: uuid.UUID) -> list[
     return list(
         (await session.execute(query.order_by(SiteVisitRecord.visited_on, SiteVisitRecord.created_at))).scalars()
     )
+
+
+async def count_site_visits(session: AsyncSession, application_id: uuid.UUID) -> int:
+    query = select(func.count()).select_from(SiteVisitRecord).where(SiteVisitRecord.application_id == application_id)
+    return int((await session.execute(query)).scalar_one())
 
 
 async def add_site_visit(session: AsyncSession, record: SiteVisitRecord) -> SiteVisitRecord:

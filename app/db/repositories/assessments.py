@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from datetime import date
 from decimal import Decimal
 
@@ -88,6 +88,21 @@ async def entries(
     return [(entry, center) for entry, center in (await session.execute(query)).all()]
 
 
+async def entries_page(
+    session: AsyncSession, cycle_id: uuid.UUID, *, after_code: str | None, limit: int
+) -> list[tuple[AssessmentEntryRecord, CenterRecord]]:
+    """Up to `limit` entries of the cycle with their centers, in code order after the center coded `after_code`."""
+    query = (
+        select(AssessmentEntryRecord, CenterRecord)
+        .join(CenterRecord, CenterRecord.id == AssessmentEntryRecord.center_id)
+        .where(AssessmentEntryRecord.cycle_id == cycle_id)
+    )
+    if after_code is not None:
+        query = query.where(CenterRecord.code > after_code)
+    rows = (await session.execute(query.order_by(CenterRecord.code).limit(limit))).all()
+    return [(entry, center) for entry, center in rows]
+
+
 async def entries_of(
     session: AsyncSession, cycle_ids: Collection[uuid.UUID]
 ) -> dict[uuid.UUID, list[tuple[AssessmentEntryRecord, CenterRecord]]]:
@@ -127,13 +142,13 @@ async def entrusted_center_ids(session: AsyncSession, org_id: uuid.UUID) -> list
 # --- funding ------------------------------------------------------------------------------------------------
 
 
-async def assessed_on_by_center(session: AsyncSession, within: Select[tuple[uuid.UUID]]) -> dict[str, list[date]]:
-    """{center id: decision dates of the finalized cycles that graded it}, for the center ids `within` selects."""
+async def assessed_on_by_center(session: AsyncSession, center_ids: Sequence[uuid.UUID]) -> dict[str, list[date]]:
+    """{center id: decision dates of the finalized cycles that graded it}, for `center_ids`."""
     query = (
         select(AssessmentEntryRecord.center_id, AssessmentCycleRecord.decided_on)
         .join(AssessmentCycleRecord, AssessmentCycleRecord.id == AssessmentEntryRecord.cycle_id)
         .where(
-            AssessmentEntryRecord.center_id.in_(within.scalar_subquery()),
+            AssessmentEntryRecord.center_id.in_(list(center_ids)),
             AssessmentEntryRecord.grade.is_not(None),
             AssessmentCycleRecord.status == "finalized",
             AssessmentCycleRecord.decided_on.is_not(None),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 from typing import Any
@@ -122,28 +122,41 @@ def _effective_on(decision_date: date | None, occurred_at: datetime, tz: tzinfo)
     return decision_date if decision_date is not None else local_date(occurred_at, tz)
 
 
-async def histories_in_reach(
-    session: AsyncSession, reach: Reach, *, center_id: uuid.UUID | None = None
-) -> list[CenterHistory]:
-    """Each reachable center's own dates (approval, construction end as recorded now), without its changes yet."""
+async def histories_page(
+    session: AsyncSession,
+    reach: Reach,
+    *,
+    limit: int,
+    after_code: str | None = None,
+    inclusive: bool = False,
+    center_id: uuid.UUID | None = None,
+) -> list[tuple[str, CenterHistory]]:
+    """Up to `limit` reachable centers in code order from `after_code` (excluded, or included when `inclusive`):
+    (code, own dates — approval, construction end as recorded now — without changes yet)."""
     query = _query(reach).with_only_columns(
-        CenterRecord.id, CenterRecord.approved_on, CenterRecord.construction_ends_on
+        CenterRecord.id, CenterRecord.code, CenterRecord.approved_on, CenterRecord.construction_ends_on
     )
     if center_id is not None:
         query = query.where(CenterRecord.id == center_id)
+    if after_code is not None:
+        query = query.where(CenterRecord.code >= after_code if inclusive else CenterRecord.code > after_code)
+    rows = (await session.execute(query.order_by(CenterRecord.code).limit(limit))).all()
     return [
-        CenterHistory(
-            center_id=str(row.id),
-            approved_on=row.approved_on,
-            changes=(),
-            construction_ends_on=row.construction_ends_on,
+        (
+            row.code,
+            CenterHistory(
+                center_id=str(row.id),
+                approved_on=row.approved_on,
+                changes=(),
+                construction_ends_on=row.construction_ends_on,
+            ),
         )
-        for row in (await session.execute(query.order_by(CenterRecord.code))).all()
+        for row in rows
     ]
 
 
-async def changes_in_reach(
-    session: AsyncSession, reach: Reach, tz: tzinfo, *, center_id: uuid.UUID | None = None
+async def changes_of(
+    session: AsyncSession, center_ids: Sequence[uuid.UUID], tz: tzinfo
 ) -> dict[str, list[CenterChange]]:
     """{center id: its status changes and extensions, in recording order}, from `transitions`, in one query.
 
@@ -171,7 +184,7 @@ async def changes_in_reach(
         .join(CenterRecord, CenterRecord.id == TransitionRecord.subject_id)
         .where(
             TransitionRecord.subject_type == "center",
-            TransitionRecord.subject_id.in_(ids_in_reach(reach, center_id=center_id).scalar_subquery()),
+            TransitionRecord.subject_id.in_(list(center_ids)),
             or_(
                 TransitionRecord.from_status.is_distinct_from(TransitionRecord.to_status),
                 TransitionRecord.action == "extend",
@@ -187,17 +200,23 @@ async def changes_in_reach(
                 from_status=row.from_status,
                 status=row.to_status,
                 effective_on=_effective_on(row.decision_date, row.occurred_at, tz),
-                extended_from=date.fromisoformat(row.old_ends_on)
-                if row.action == "extend" and row.old_ends_on
-                else None,
+                extended_from=_stored_date(row.old_ends_on) if row.action == "extend" else None,
                 recognized_on=row.recognized_on,
             )
         )
     return out
 
 
-async def report_filings_in_reach(
-    session: AsyncSession, reach: Reach, tz: tzinfo, *, center_id: uuid.UUID | None = None
+def _stored_date(text: str | None) -> date | None:
+    """A date kept as text in a transition's data; None when absent or unreadable (it must not fail a listing)."""
+    try:
+        return date.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+
+
+async def report_filings_of(
+    session: AsyncSession, center_ids: Sequence[uuid.UUID], tz: tzinfo
 ) -> dict[str, list[ReportFiling]]:
     """{center id: its annual reports ever submitted}, with the local date of the first submission (`submitted_at`,
     else the report's first `submit` transition) and, for a report now returned, the date of its last return."""
@@ -221,7 +240,7 @@ async def report_filings_in_reach(
             "returned_at"
         ),
     ).where(
-        AnnualReportRecord.center_id.in_(ids_in_reach(reach, center_id=center_id).scalar_subquery()),
+        AnnualReportRecord.center_id.in_(list(center_ids)),
         AnnualReportRecord.status != "draft",
     )
     out: dict[str, list[ReportFiling]] = {}

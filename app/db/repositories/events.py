@@ -136,24 +136,24 @@ async def list_after(
     return list((await session.execute(query.order_by(EventRecord.seq).limit(limit))).scalars())
 
 
-async def stream_all(session: AsyncSession, batch: int = 5000) -> AsyncIterator[EventRecord]:
+async def batches(session: AsyncSession, batch: int = 2000) -> AsyncIterator[list[EventRecord]]:
+    """The whole feed in seq order, `batch` events at a time (never all of it in memory at once)."""
     after = 0
     while True:
         rows = await list_after(session, after=after, limit=batch)
         if not rows:
             return
-        for row in rows:
-            yield row
+        yield rows
         after = rows[-1].seq
 
 
-async def history(session: AsyncSession, subject_type: str, subject_id: uuid.UUID) -> list[TransitionRecord]:
-    return list(
-        (
-            await session.execute(
-                select(TransitionRecord)
-                .where(TransitionRecord.subject_type == subject_type, TransitionRecord.subject_id == subject_id)
-                .order_by(TransitionRecord.id)
-            )
-        ).scalars()
+async def history(
+    session: AsyncSession, subject_type: str, subject_id: uuid.UUID, *, after: int | None = None, limit: int
+) -> list[TransitionRecord]:
+    """Up to `limit` transitions of one subject in recording order, after transition `after` (an id)."""
+    query = select(TransitionRecord).where(
+        TransitionRecord.subject_type == subject_type, TransitionRecord.subject_id == subject_id
     )
+    if after is not None:
+        query = query.where(TransitionRecord.id > after)
+    return list((await session.execute(query.order_by(TransitionRecord.id).limit(limit))).scalars())

@@ -107,6 +107,7 @@ async def get_annual_report(
     return versioned(await _read(session, principal, center_id, record), record.version)
 
 
+# Not a page: one item per action of the lifecycle's table, a handful whatever the data (issue 12).
 @router.get(
     "/{report_id}/actions",
     operation_id="list_annual_report_actions",

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Body, Query
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.api import pagination
 from app.api.deps import (
     ClockDep,
     CurrentRuleSetDep,
@@ -159,6 +160,7 @@ async def get_application_eligibility(
     return EligibilityRead.model_validate(view, from_attributes=True)
 
 
+# Not a page: one item per action of the lifecycle's table, a handful whatever the data (issue 12).
 @router.get(
     "/{application_id}/actions",
     operation_id="list_application_actions",
@@ -176,14 +178,21 @@ async def list_application_actions(
 @router.get(
     "/{application_id}/history",
     operation_id="list_application_history",
-    response_model=list[TransitionRead],
+    response_model=Page[TransitionRead],
     responses=responses("not-found"),
 )
 async def list_application_history(
-    application_id: uuid.UUID, session: SessionDep, principal: PrincipalDep
-) -> list[TransitionRead]:
-    """Every transition: action, from and to state, actor, role, time, reason and decision date."""
-    return [TransitionRead.model_validate(t) for t in await service.history(session, principal, application_id)]
+    application_id: uuid.UUID,
+    session: SessionDep,
+    principal: PrincipalDep,
+    limit: pagination.Limit = pagination.DEFAULT_LIMIT,
+    cursor: pagination.Cursor = None,
+) -> dict[str, object]:
+    """Every transition: action, from and to state, actor, role, time, reason and decision date; oldest first, a
+    page at a time (returns and revisions may repeat, so a history has no natural end)."""
+    after = pagination.decode(cursor, "application-history", int)[0] if cursor else None
+    records, next_after = await service.history(session, principal, application_id, after=after, limit=limit)
+    return pagination.page([TransitionRead.model_validate(t) for t in records], "application-history", next_after)
 
 
 ACTIONS = {

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from app.api.dates import DecisionDate, ProjectYear
 from app.api.deps import IsoDate
 from app.api.v1.common import (
     FieldCode,
@@ -32,7 +33,7 @@ Count = Annotated[int, Field(ge=0, le=10_000_000)]
 class MajorProject(Strict):
     name: ShortText
     level: ProjectLevel
-    year: Annotated[int, Field(ge=1949, le=2100)]
+    year: ProjectYear
 
 
 class Platform(Strict):
@@ -181,7 +182,7 @@ class ApplicationActionBody(Strict):
     set `resubmit_by` (within 30 days), until which the applicant may resubmit even after the call closes."""
 
     reason: Annotated[str, Field(min_length=1, max_length=2000)] | None = None
-    decision_date: IsoDate | None = None
+    decision_date: DecisionDate | None = None
     document_no: Annotated[str, Field(min_length=1, max_length=100, examples=["豫科〔2021〕116号"])] | None = None
     resubmit_by: IsoDate | None = None
 

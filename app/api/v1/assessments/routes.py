@@ -9,6 +9,8 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Query, Request
 from fastapi.responses import JSONResponse
 
+from app.api import pagination
+from app.api.dates import FundingYear
 from app.api.deps import (
     ClockDep,
     IdempotencyDep,
@@ -92,6 +94,7 @@ async def get_assessment_cycle(cycle_id: uuid.UUID, session: SessionDep, princip
     return versioned(_cycle(await service.view_cycle(session, principal, record)), record.version)
 
 
+# Not a page: one item per action of the lifecycle's table, a handful whatever the data (issue 12).
 @router.get(
     "/{cycle_id}/actions",
     operation_id="list_assessment_cycle_actions",
@@ -110,18 +113,22 @@ async def list_assessment_cycle_actions(
 @router.get(
     "/{cycle_id}/results",
     operation_id="list_assessment_results",
-    response_model=list[ResultRead],
+    response_model=Page[ResultRead],
     responses=responses("not-found"),
 )
 async def list_assessment_results(
-    cycle_id: uuid.UUID, session: SessionDep, principal: PrincipalDep
-) -> list[ResultRead]:
-    """Every center's result in the cycle (and its grade once finalized)."""
-    record = await service.load_cycle(session, principal, cycle_id)
-    return [
-        ResultRead.model_validate(entry, from_attributes=True)
-        for entry, _ in await service.cycle_entries(session, record.id)
-    ]
+    cycle_id: uuid.UUID,
+    session: SessionDep,
+    principal: PrincipalDep,
+    limit: pagination.Limit = pagination.DEFAULT_LIMIT,
+    cursor: pagination.Cursor = None,
+) -> dict[str, object]:
+    """Every center's result in the cycle (and its grade once finalized), by center code, a page at a time."""
+    after = pagination.decode(cursor, "assessment-results", str)[0] if cursor else None
+    entries, next_after = await service.cycle_results(session, principal, cycle_id, after_code=after, limit=limit)
+    return pagination.page(
+        [ResultRead.model_validate(entry, from_attributes=True) for entry in entries], "assessment-results", next_after
+    )
 
 
 @router.put(
@@ -182,18 +189,28 @@ async def finalize_assessment_cycle(
 @router.get(
     "/{cycle_id}/national-candidates",
     operation_id="list_national_candidates",
-    response_model=list[CandidateRead],
+    response_model=Page[CandidateRead],
     responses=responses("not-found"),
 )
 async def list_national_candidates(
-    cycle_id: uuid.UUID, session: SessionDep, principal: PrincipalDep
-) -> list[CandidateRead]:
-    """The excellent centers of a finalized cycle, ranked: candidates for recommendation to the national level."""
-    pairs = await service.national_candidates(session, principal, cycle_id)
-    return [
-        CandidateRead(rank=i + 1, center_id=c.id, code=c.code, name=c.name, score=e.score or Decimal(0))
-        for i, (e, c) in enumerate(pairs)
-    ]
+    cycle_id: uuid.UUID,
+    session: SessionDep,
+    principal: PrincipalDep,
+    limit: pagination.Limit = pagination.DEFAULT_LIMIT,
+    cursor: pagination.Cursor = None,
+) -> dict[str, object]:
+    """The excellent centers of a finalized cycle, ranked: candidates for recommendation to the national level, by
+    rank, a page at a time."""
+    after = pagination.decode(cursor, "national-candidates", int)[0] if cursor else 0
+    ranked, next_after = await service.national_candidates(session, principal, cycle_id, after_rank=after, limit=limit)
+    return pagination.page(
+        [
+            CandidateRead(rank=rank, center_id=c.id, code=c.code, name=c.name, score=e.score or Decimal(0))
+            for rank, e, c in ranked
+        ],
+        "national-candidates",
+        next_after,
+    )
 
 
 @funding_router.post(
@@ -230,11 +247,12 @@ async def list_funding(
     return paginate([FundingRead.model_validate(r) for r in result.items], result.next_key)
 
 
+# Not a page: one row per funding kind and field (3 × 9 reference codes), summed in SQL.
 @funding_router.get(
     "/funding/summary", operation_id="get_funding_summary", response_model=FundingSummary, responses=responses()
 )
 async def get_funding_summary(
-    session: SessionDep, principal: PrincipalDep, year: Annotated[int | None, Query(ge=2000, le=2100)] = None
+    session: SessionDep, principal: PrincipalDep, year: Annotated[FundingYear | None, Query()] = None
 ) -> FundingSummary:
     """Totals by kind and field (万元), within the caller's reach."""
     if principal.role == "expert":

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Query
 from fastapi.responses import JSONResponse
 
+from app.api.dates import ProgrammeYear
 from app.api.deps import (
     IdempotencyDep,
     IfMatchDep,
@@ -54,7 +55,7 @@ async def list_calls(
     principal: PrincipalDep,
     page: PageDep,
     status: Annotated[str | None, Query(max_length=32)] = None,
-    year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
+    year: Annotated[ProgrammeYear | None, Query()] = None,
 ) -> dict[str, object]:
     """Calls: every role reads published and closed calls; the province and observers also see drafts."""
     result = await service.list_calls(session, principal, page, status=status, year=year)

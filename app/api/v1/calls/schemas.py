@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from pydantic import ConfigDict, Field, ValidationInfo, WithJsonSchema, field_validator
 
-from app.api.deps import IsoDate
+from app.api.dates import CallDate, ProgrammeYear
 from app.api.v1.common import FieldCode, ReadModel, Strict, Timestamps
 from app.domain.reference import FIELDS, codes
 from app.domain.rulesets import DEFAULT_RULE_SET, RULE_SETS
@@ -33,13 +33,13 @@ class CallCreate(Strict):
         },
     )
 
-    year: Annotated[int, Field(ge=2000, le=2100)]
+    year: ProgrammeYear
     title: Annotated[str, Field(min_length=1, max_length=300)]
     fields: Annotated[list[FieldCode], Field(description="Fields open in this call; empty means every field.")] = Field(
         default_factory=lambda: list(codes(FIELDS))
     )
-    opens_on: IsoDate
-    closes_on: IsoDate
+    opens_on: CallDate
+    closes_on: CallDate
     rule_set: RuleSetName = DEFAULT_RULE_SET
 
     @field_validator("closes_on")

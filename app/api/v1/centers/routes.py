@@ -10,6 +10,7 @@ from fastapi import APIRouter, Body, Query
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.api import pagination
 from app.api.deps import (
     ClockDep,
     IdempotencyDep,
@@ -141,6 +142,7 @@ async def put_center_task_book(
     return versioned(await _read(session, principal, record, clock), record.version)
 
 
+# Not a page: one item per action of the lifecycle's table, a handful whatever the data (issue 12).
 @router.get(
     "/{center_id}/actions",
     operation_id="list_center_actions",
@@ -159,14 +161,21 @@ async def list_center_actions(
 @router.get(
     "/{center_id}/history",
     operation_id="list_center_history",
-    response_model=list[TransitionRead],
+    response_model=Page[TransitionRead],
     responses=responses("not-found"),
 )
 async def list_center_history(
-    center_id: uuid.UUID, session: SessionDep, principal: PrincipalDep
-) -> list[TransitionRead]:
-    """Every transition and change of the center, with the old values."""
-    return [TransitionRead.model_validate(t) for t in await service.history(session, principal, center_id)]
+    center_id: uuid.UUID,
+    session: SessionDep,
+    principal: PrincipalDep,
+    limit: pagination.Limit = pagination.DEFAULT_LIMIT,
+    cursor: pagination.Cursor = None,
+) -> dict[str, object]:
+    """Every transition and change of the center, with the old values, oldest first, a page at a time (every edit
+    adds one, so a history has no natural end)."""
+    after = pagination.decode(cursor, "center-history", int)[0] if cursor else None
+    records, next_after = await service.history(session, principal, center_id, after=after, limit=limit)
+    return pagination.page([TransitionRead.model_validate(t) for t in records], "center-history", next_after)
 
 
 CENTER_ACTIONS = {

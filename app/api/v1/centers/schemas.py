@@ -8,9 +8,10 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from app.api.deps import IsoDate, JsonText
+from app.api.dates import ConstructionEnd, ConstructionStart, DecisionDate, RecordedDecisionDate, ReportYear
+from app.api.deps import JsonText
 from app.api.v1.common import (
     FieldCode,
     FreeJson,
@@ -24,6 +25,7 @@ from app.api.v1.common import (
     Wan,
     omitted,
 )
+from app.domain import dates
 from app.domain.rulesets import DEFAULT_RULE_SET, RULE_SETS
 
 Name = Annotated[str, Field(min_length=1, max_length=100)]
@@ -87,8 +89,10 @@ class TaskBook(Strict):
 
     targets: Annotated[list[Target], Field(min_length=1, max_length=200)]
     funding_plan: FundingPlan
-    starts_on: IsoDate
-    ends_on: IsoDate | None = Field(default=None, description="Defaults to 3 years after starts_on, less one day.")
+    starts_on: ConstructionStart
+    ends_on: ConstructionEnd | None = Field(
+        default=None, description="Defaults to 3 years after starts_on, less one day."
+    )
 
 
 class CenterRead(Timestamps):
@@ -147,7 +151,7 @@ class CenterActionBody(Strict):
     `request_exit` and `decline_exit` reason; `exit` decided_on."""
 
     reason: Annotated[str, Field(min_length=1, max_length=2000)] | None = None
-    decided_on: IsoDate | None = None
+    decided_on: DecisionDate | None = None
     months: Annotated[int, Field(ge=1, le=12)] | None = None
     result: Literal["passed", "failed"] | None = None
     by_org_id: Id | None = None
@@ -182,11 +186,11 @@ class CenterImport(Strict):
     lead_org_id: Id
     participants: Annotated[list[Participant], Field(max_length=50)] = Field(default_factory=list)
     status: Literal["under_construction", "recognized"]
-    approved_on: IsoDate
+    approved_on: RecordedDecisionDate
     document_no: Annotated[str, Field(min_length=1, max_length=100)]
-    construction_starts_on: IsoDate
-    construction_ends_on: IsoDate | None = None
-    recognized_on: IsoDate | None = None
+    construction_starts_on: ConstructionStart
+    construction_ends_on: ConstructionEnd | None = None
+    recognized_on: RecordedDecisionDate | None = Field(default=None, validate_default=True)
     recognition_no: Annotated[str, Field(min_length=1, max_length=64)] | None = None
     task_book: TaskBook | None = None
     rule_set: str = DEFAULT_RULE_SET
@@ -198,19 +202,42 @@ class CenterImport(Strict):
             raise ValueError(f"rule_set must be one of: {', '.join(sorted(RULE_SETS))}")
         return value
 
-    @model_validator(mode="after")
-    def _dates(self) -> CenterImport:
-        if self.status == "recognized" and self.recognized_on is None:
-            raise ValueError("recognized_on is required for a recognized center")
-        if self.construction_starts_on < self.approved_on:
+    # The dates' order is checked field by field, so a 422 names the field at fault (the fields come in this order).
+    @field_validator("construction_starts_on")
+    @classmethod
+    def _starts_after_approval(cls, value: date, info: ValidationInfo) -> date:
+        approved_on = info.data.get("approved_on")
+        if approved_on is not None and value < approved_on:
             raise ValueError("construction_starts_on must not be before approved_on")
-        if self.construction_ends_on is not None and self.construction_ends_on <= self.construction_starts_on:
-            raise ValueError("construction_ends_on must be after construction_starts_on")
-        return self
+        return value
+
+    @field_validator("construction_ends_on")
+    @classmethod
+    def _ends_within_the_period(cls, value: date | None, info: ValidationInfo) -> date | None:
+        starts_on = info.data.get("construction_starts_on")
+        if (
+            value is not None
+            and starts_on is not None
+            and (problem := dates.construction_end_problem(starts_on, value))
+        ):
+            raise ValueError(problem)
+        return value
+
+    @field_validator("recognized_on")
+    @classmethod
+    def _recognized_after_approval(cls, value: date | None, info: ValidationInfo) -> date | None:
+        if value is None:
+            if info.data.get("status") == "recognized":
+                raise ValueError("recognized_on is required for a recognized center")
+            return value
+        approved_on = info.data.get("approved_on")
+        if approved_on is not None and value < approved_on:
+            raise ValueError("recognized_on must not be before approved_on")
+        return value
 
 
 class AnnualReportCreate(Strict):
-    period_year: Annotated[int, Field(ge=2000, le=2100)]
+    period_year: ReportYear
     summary: Annotated[str, Field(min_length=1, max_length=50_000)]
     kpi_actuals: KpiActuals = Field(
         default_factory=dict, description="Actual values keyed by the task book's target codes."
@@ -278,6 +305,7 @@ class ObligationRead(BaseModel):
 class ObligationsRead(BaseModel):
     as_of: date
     items: list[ObligationRead]
+    next_cursor: str | None = Field(description="Pass as `cursor` to read the next page; null on the last page.")
 
 
 __all__ = ["ReadModel"]

@@ -139,6 +139,7 @@ async def get_change_request(
     return versioned(out, record.version)
 
 
+# Not a page: one item per action of the lifecycle's table, a handful whatever the data (issue 12).
 @router.get(
     "/{request_id}/actions",
     operation_id="list_change_request_actions",

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 from pydantic import ConfigDict, Field
 
-from app.api.deps import IsoDate
+from app.api.dates import RegistrationDate
 from app.api.v1.common import Id, OrgKind, ShortText, Strict, Timestamps, ZoneCode, omitted
 
 CreditCode = Annotated[
@@ -44,7 +44,7 @@ class OrganizationCreate(Strict):
     supervisor_id: Id | None = None
     is_leading_enterprise: bool = False
     zones: Annotated[list[ZoneCode], Field(max_length=10)] = Field(default_factory=list)
-    registered_on: IsoDate | None = None
+    registered_on: RegistrationDate | None = None
 
 
 class OrganizationUpdate(Strict):
@@ -58,7 +58,7 @@ class OrganizationUpdate(Strict):
     supervisor_id: Id | None = None
     is_leading_enterprise: bool = omitted()
     zones: Annotated[list[ZoneCode], Field(max_length=10)] = omitted()
-    registered_on: IsoDate | None = None
+    registered_on: RegistrationDate | None = None
 
 
 class OrganizationRead(Timestamps):

@@ -57,6 +57,7 @@ async def get_reference(principal: PrincipalDep) -> dict[str, Any]:
     return data
 
 
+# Not a page: the lifecycle tables compiled into the code, the same for every request.
 @router.get(
     "/state-machines", operation_id="get_state_machines", response_model=list[StateMachineData], responses=responses()
 )

@@ -72,7 +72,7 @@ async def put_my_score(
     operation_id="create_site_visit",
     status_code=201,
     response_model=SiteVisitRead,
-    responses=responses("not-found", "invalid-transition", "idempotency-key-reused"),
+    responses=responses("not-found", "invalid-transition", "rule-violation", "idempotency-key-reused"),
 )
 async def create_site_visit(
     application_id: uuid.UUID,
@@ -82,7 +82,8 @@ async def create_site_visit(
     idempotency: IdempotencyDep,
     clock: ClockDep,
 ) -> JSONResponse:
-    """Record a site visit (实地考察): date, members and findings (province)."""
+    """Record a site visit (实地考察): date, members and findings (province); `visited_on` is not before 2021-08-11
+    nor in the future; at most 20 per application (`rule-violation` `site-visits-limit`)."""
     # Reach before replay: a replay must never answer a caller who could not create here now.
     await applications_service.load(session, principal, application_id)
     if (replay := await idempotency.replay(body)) is not None:

@@ -9,7 +9,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.api.deps import IsoDate, JsonText
+from app.api.dates import SiteVisitDate
+from app.api.deps import JsonText
 from app.api.v1.common import Id, Score, Strict
 
 Criterion = Annotated[Decimal, JsonText, Field(ge=0, le=100, max_digits=5, decimal_places=2)]
@@ -72,7 +73,7 @@ class ScoreRead(BaseModel):
 
 
 class SiteVisitCreate(Strict):
-    visited_on: IsoDate
+    visited_on: SiteVisitDate
     members: Annotated[list[Annotated[str, Field(min_length=1, max_length=100)]], Field(min_length=1, max_length=50)]
     findings: Annotated[str, Field(min_length=1, max_length=20_000)]
 
@@ -84,6 +85,8 @@ class SiteVisitRead(BaseModel):
     findings: str
 
 
+# Its lists are bounded: the panel (≤ 50 experts, PanelPut), one score and one opinion per member, and at most
+# MAX_SITE_VISITS (20) site visits per application (app.domain.review).
 class ReviewRead(BaseModel):
     """The province sees panel and every score; an expert only its own score; after conclusion the lead, its
     supervisor and observers see the aggregate, the verdict and the opinions, never who scored what."""
