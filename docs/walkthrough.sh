@@ -3,6 +3,7 @@
 set -euo pipefail
 API=${API:-http://127.0.0.1:8000/api/v1}
 PY=${PY:-.venv/bin/python}
+export TZ=Asia/Shanghai  # the programme's calendar: "today" is the date in Beijing
 TODAY=$(date +%F)
 json() { curl -sS --fail-with-body -H "Content-Type: application/json" "$@"; }
 
