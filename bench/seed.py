@@ -285,9 +285,9 @@ class Seeder:
         ends_on = default_construction_end(starts_on)
         field = FIELDS[index % len(FIELDS)]
         lead = self.leads[index // CENTERS_PER_LEAD]
-        participants = [
-            {"org_id": str(self.leads[rng.randrange(len(self.leads))]), "role": "参建单位"} for _ in range(2)
-        ]
+        # Two other organizations, each once and never the lead (the service refuses duplicates and the lead).
+        others = [org for org in self.leads if org != lead]
+        participants = [{"org_id": str(org), "role": "参建单位"} for org in rng.sample(others, min(2, len(others)))]
         book = {
             "targets": [
                 {"code": "T1", "name": "发明专利授权", "unit": "件", "target_value": str(rng.randint(10, 60))},
