@@ -8,7 +8,7 @@ from datetime import date
 
 from app.domain.change_requests import supervisor_decides
 from app.domain.deadlines import first_report_year
-from app.domain.guards import Blocker, Lifecycle
+from app.domain.guards import Blocker, Lifecycle, blocker
 from app.domain.lifecycles import ANNUAL_REPORT
 from app.domain.principal import Principal
 
@@ -30,6 +30,17 @@ LIFECYCLE: Lifecycle[ReportFacts] = Lifecycle(
     machine_of=lambda facts: ANNUAL_REPORT,
     guards={"endorse": _supervisor_step, "return": _supervisor_step},
 )
+
+
+def update_blockers(actor: Principal, status: str) -> list[Blocker]:
+    """Only the lead edits its report, and only while it is a draft or returned to it."""
+    out: list[Blocker] = []
+    if actor.role != "applicant":
+        out.append(blocker("wrong-role", "只有牵头单位可以修改年度总结", "Only the lead edits its report."))
+    if status not in EDITABLE_STATUSES:
+        zh, en = f"当前状态（{status}）不能修改", f"A report is not edited in state '{status}'."
+        out.append(blocker("wrong-state", zh, en, status=status))
+    return out
 
 
 def period_year_problem(period_year: int, *, approved_on: date, today: date) -> str | None:

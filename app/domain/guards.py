@@ -9,7 +9,7 @@ the service gathers once. Refusing an action (`Lifecycle.check`), explaining it 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -127,13 +127,19 @@ class Lifecycle(Generic[F]):
         """Refuse with exactly what `views` would list for `action` (ActionBlocked), or return."""
         blocked = self.blockers(action, actor, facts)
         if blocked:
-            raise ActionBlocked(
-                current=facts.status,
-                action=action,
-                blockers=[b.as_dict() for b in blocked],
-                allowed=self.allowed(actor, facts),
-                table=any(b.code in TABLE_CODES for b in blocked),
-            )
+            raise refusal(facts.status, action, blocked, self.allowed(actor, facts))
+
+
+def refusal(current: str, action: str, blocked: Sequence[Blocker], allowed: Sequence[str]) -> ActionBlocked:
+    """The error for a refused action or edit: its blockers, what the caller may do instead, and whether the state
+    table itself said no (wrong state or role → `invalid-transition`)."""
+    return ActionBlocked(
+        current=current,
+        action=action,
+        blockers=[b.as_dict() for b in blocked],
+        allowed=list(allowed),
+        table=any(b.code in TABLE_CODES for b in blocked),
+    )
 
 
 def blocker(code: str, zh: str, en: str, **data: Any) -> Blocker:

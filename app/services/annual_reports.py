@@ -15,8 +15,8 @@ from app.db.repositories import centers as repo
 from app.db.repositories import organizations as orgs_repo
 from app.domain import annual_reports as report_rules
 from app.domain.deadlines import annual_report_due_on, is_late
-from app.domain.errors import ActionBlocked, RuleViolation
-from app.domain.guards import ActionView, blocker
+from app.domain.errors import RuleViolation
+from app.domain.guards import ActionView, refusal
 from app.domain.lifecycles import ANNUAL_REPORT, CENTER
 from app.domain.principal import Principal
 from app.services import audit, lifecycle
@@ -139,17 +139,9 @@ async def update_report(
     record = await repo.get_report(session, center_id, report_id, for_update=True)
     if record is None:
         raise NotFound("annual report", str(report_id))
-    if principal.role != "applicant" or record.status not in report_rules.EDITABLE_STATUSES:
+    if blockers := report_rules.update_blockers(principal, record.status):
         facts = (await facts_of(session, center, [record]))[record.id]
-        refusal = blocker(
-            "not-editable",
-            "只有牵头单位可修改草稿或退回的年度总结",
-            "Only the lead edits a draft or returned report.",
-            status=record.status,
-        )
-        raise ActionBlocked(
-            record.status, "update", [refusal.as_dict()], report_rules.LIFECYCLE.allowed(principal, facts), table=True
-        )
+        raise refusal(record.status, "update", blockers, report_rules.LIFECYCLE.allowed(principal, facts))
     lifecycle.check_version(expected_version, record.version)
     if "kpi_actuals" in changes:
         _kpi_problems(changes["kpi_actuals"] or {}, center.task_book)

@@ -19,8 +19,8 @@ from app.db.repositories.applications import Reach
 from app.domain import applications as app_rules
 from app.domain import review as review_rules
 from app.domain.calls import CallWindow
-from app.domain.errors import ActionBlocked, RuleViolation
-from app.domain.guards import ActionView
+from app.domain.errors import RuleViolation
+from app.domain.guards import ActionView, refusal
 from app.domain.lifecycles import APPLICATION, APPLICATION_FAST_TRACK, StateMachine
 from app.domain.principal import Principal
 from app.domain.rulesets import get_rule_set
@@ -201,13 +201,7 @@ async def update_application(
     record = await load(session, principal, application_id, for_update=True)
     facts = (await facts_of(session, principal, [record], clock))[record.id]
     if blockers := app_rules.update_blockers(principal, facts):
-        raise ActionBlocked(
-            record.status,
-            "update",
-            [b.as_dict() for b in blockers],
-            app_rules.LIFECYCLE.allowed(principal, facts),
-            table=True,
-        )
+        raise refusal(record.status, "update", blockers, app_rules.LIFECYCLE.allowed(principal, facts))
     lifecycle.check_version(expected_version, record.version)
     values = dict(changes)
     if "fast_track_basis" in values and not record.fast_track:

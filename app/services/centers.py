@@ -20,9 +20,9 @@ from app.db.repositories.centers import Reach
 from app.domain import centers as rules
 from app.domain.credit_code import normalize_credit_code, validate_credit_code
 from app.domain.deadlines import default_construction_end
-from app.domain.errors import ActionBlocked, RuleViolation
+from app.domain.errors import RuleViolation
 from app.domain.events import fingerprint
-from app.domain.guards import ActionView, Blocker
+from app.domain.guards import ActionView, refusal
 from app.domain.principal import Principal
 from app.services import audit, lifecycle, organizations
 from app.services.clock import Clock
@@ -198,11 +198,6 @@ async def put_task_book(
     return record
 
 
-def _refuse_update(record: CenterRecord, blockers: list[Blocker], allowed: list[str]) -> ActionBlocked:
-    table = any(b.code in ("wrong-role", "wrong-state") for b in blockers)
-    return ActionBlocked(record.status, "update", [b.as_dict() for b in blockers], allowed, table=table)
-
-
 async def update_center(
     session: AsyncSession,
     principal: Principal,
@@ -219,7 +214,7 @@ async def update_center(
     if "governance" in values:
         blockers += rules.director_change_blockers(record.governance, values["governance"])
     if blockers:
-        raise _refuse_update(record, blockers, rules.LIFECYCLE.allowed(principal, facts))
+        raise refusal(record.status, "update", blockers, rules.LIFECYCLE.allowed(principal, facts))
     lifecycle.check_version(expected_version, record.version)
     if values.get("acceptance_agency_org_id") is not None:
         agency = await orgs_repo.get(session, uuid.UUID(str(values["acceptance_agency_org_id"])))

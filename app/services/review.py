@@ -18,8 +18,8 @@ from app.db.repositories import organizations as orgs_repo
 from app.db.repositories.applications import Reach
 from app.domain import applications as app_rules
 from app.domain import review as review_rules
-from app.domain.errors import ActionBlocked, InvalidTransition
-from app.domain.guards import blocker
+from app.domain.errors import InvalidTransition
+from app.domain.guards import blocker, refusal
 from app.domain.lifecycles import APPLICATION
 from app.domain.principal import Principal
 from app.domain.rulesets import get_rule_set
@@ -40,20 +40,13 @@ async def set_panel(
     a reason), keeping the panel rules — a replaced member's sheet never counts (issue 11 §3.8)."""
     record = await load(session, principal, application_id, for_update=True)
     if record.status not in app_rules.PANEL_EDITABLE:
-        raise ActionBlocked(
-            record.status,
-            "set_panel",
-            [
-                blocker(
-                    "wrong-state",
-                    f"当前状态（{record.status}）不能调整评审专家组",
-                    f"The panel cannot change in state '{record.status}'.",
-                    status=record.status,
-                ).as_dict()
-            ],
-            [],
-            table=True,
+        wrong_state = blocker(
+            "wrong-state",
+            f"当前状态（{record.status}）不能调整评审专家组",
+            f"The panel cannot change in state '{record.status}'.",
+            status=record.status,
         )
+        raise refusal(record.status, "set_panel", [wrong_state], [])
     current = [str(m.expert_id) for m in await repo.panel(session, record.id)]
     scored = [str(s.expert_id) for s in await repo.scores(session, record.id, record.review_round)]
     problems = app_rules.panel_change_problems(

@@ -11,6 +11,7 @@ import pytest
 
 from app.domain import centers as rules
 from app.domain.annual_reports import period_year_problem
+from app.domain.annual_reports import update_blockers as update_report_blockers
 from app.domain.errors import ActionBlocked
 from app.domain.principal import Principal
 
@@ -291,3 +292,17 @@ def test_a_task_book_starts_on_or_after_approval_and_lasts_at_most_ten_years(
 def test_an_annual_report_covers_a_finished_year_from_the_approval_year(year: int, ok: bool) -> None:
     problem = period_year_problem(year, approved_on=date(2023, 8, 11), today=date(2026, 12, 31))
     assert (problem is None) == ok
+
+
+@pytest.mark.parametrize(
+    ("role", "status", "expected"),
+    [
+        ("applicant", "draft", []),
+        ("applicant", "returned", []),
+        ("applicant", "submitted", ["wrong-state"]),
+        ("supervisor", "draft", ["wrong-role"]),
+        ("province", "accepted", ["wrong-role", "wrong-state"]),
+    ],
+)
+def test_only_the_lead_edits_a_draft_or_returned_report(role: str, status: str, expected: list[str]) -> None:
+    assert [b.code for b in update_report_blockers(Principal("x", role), status)] == expected
