@@ -256,3 +256,65 @@ async def test_exactly_one_of_32_concurrent_finalizations_grades_the_cycle(
     assert (center["status"], center["grade"], len(center["grade_history"])) == ("rectifying", "unqualified", 1)
     # The winner moved the center to rectifying and closed the cycle: two events, once.
     assert await assert_feed_is_gap_free(engine) == before + 2
+
+
+async def test_32_concurrent_transitions_on_32_subjects_keep_the_feed_in_commit_order(
+    committed_client: httpx.AsyncClient, auth: TokenFactory, engine: AsyncEngine
+) -> None:
+    """Issue 18, item 4: many writers at once, each on its own subject, so nothing but the feed lock orders them.
+
+    While the 32 recommendations race, an observer reads the feed over and over on its own connection. Because a
+    `seq` is taken under the feed lock held until COMMIT, every snapshot it sees is a gap-free prefix of the final feed:
+    a transaction that committed after another never shows a smaller `seq`, and none shows a hole behind it."""
+    client = committed_client
+    world = await make_world(client, auth)
+    subjects: list[str] = []
+    for _ in range(N):
+        _, applicant = await other_lead(client, world, auth)
+        application = await draft(client, world, applicant)
+        await act(client, application["id"], "submit", applicant)
+        subjects.append(str(application["id"]))
+    before = await assert_feed_is_gap_free(engine)
+
+    snapshots: list[list[tuple[int, str]]] = []
+    racing = asyncio.Event()
+
+    async def observe() -> None:
+        async with engine.connect() as conn:
+            while not racing.is_set():
+                rows = await conn.execute(
+                    text("SELECT seq, hash FROM events WHERE seq > :s ORDER BY seq"), {"s": before}
+                )
+                snapshots.append([(row.seq, row.hash) for row in rows])
+                await conn.commit()
+                await asyncio.sleep(0)
+
+    observer = asyncio.create_task(observe())
+    try:
+        responses = list(
+            await asyncio.gather(
+                *(client.post(f"{APPS}/{subject}/recommend", headers=world.supervisor) for subject in subjects)
+            )
+        )
+    finally:
+        racing.set()
+        await observer
+
+    assert [r.status_code for r in responses] == [200] * N, [r.text for r in responses if r.status_code != 200]
+    total = await assert_feed_is_gap_free(engine)
+    assert total == before + N
+    async with engine.connect() as conn:
+        final = [
+            (row.seq, row.hash, str(row.subject_id))
+            for row in await conn.execute(
+                text("SELECT seq, hash, subject_id FROM events WHERE seq > :s ORDER BY seq"), {"s": before}
+            )
+        ]
+    assert sorted(subject for _, _, subject in final) == sorted(subjects)  # one event per subject, none lost
+    prefix = [(seq, digest) for seq, digest, _ in final]
+    assert len(snapshots) > 1
+    for snapshot in snapshots:
+        assert snapshot == prefix[: len(snapshot)], "a later commit became visible before an earlier seq"
+    verification = await client.get("/api/v1/events/verify", headers=world.province)
+    assert verification.status_code == 200, verification.text
+    assert verification.json()["ok"] is True
