@@ -3,8 +3,11 @@
 domain.md §1: a resource outside the caller's reach answers 404, never 403. The DECISIONS table below names, for each
 (method, path template) under /api/v1, what each role gets on a resource on its own side and on the other side:
 
-- `OK`: 2xx — the call is reachable and succeeds (the main actions are probed with bodies that really succeed);
-- `REFUSED`: 409 or 422 — reachable, but the state, the role's rights or the rules say no;
+- `OK`: 2xx — the call is reachable and succeeds (the main actions are probed with bodies that really succeed), and
+  its body conforms to the operation's response schema in the generated contract;
+- `REFUSED`: 409 with a refusal code (`invalid-transition`, `ineligible`, `conflict-of-interest`, `rule-violation`)
+  — reachable, but the state, the role's rights or the rules say no. A 422 `validation-failed` is never a refusal:
+  it means the probe's own body is wrong, and fails the test as such;
 - `HIDDEN`: 404 `not-found`, the same answer as for an id that does not exist;
 - for lists, `LISTED` / `UNLISTED`: 200, with or without side A's resource among the items.
 
@@ -30,6 +33,7 @@ import fastapi.routing
 import httpx
 import pytest
 from fastapi import FastAPI
+from jsonschema import Draft202012Validator
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from app.api.deps import get_session
@@ -60,7 +64,10 @@ REFUSED = "refused"
 HIDDEN = "hidden"
 LISTED = "listed"
 UNLISTED = "unlisted"
-STATUSES = {OK: range(200, 300), REFUSED: (409, 422), HIDDEN: (404,)}
+STATUSES = {OK: range(200, 300), REFUSED: (409,), HIDDEN: (404,)}
+# The codes that say "reachable, but no" (api.md "Errors"); any other 409 (a duplicate, a lost race) is not a refusal.
+REFUSALS = frozenset({"invalid-transition", "ineligible", "conflict-of-interest", "rule-violation"})
+INVALID_PROBE = "invalid probe body"
 
 Cell = str | tuple[str, str]
 # Reachable on one's own side only: (own, other).
@@ -89,6 +96,10 @@ class Decision:
     params: Mapping[str, str] = field(default_factory=dict)
     resources: Mapping[str, str] = field(default_factory=dict)
     listed: str | None = None  # for a list: the world resource whose presence among the items is decided
+    role_bodies: Mapping[str, Any] = field(default_factory=dict)  # a role that may only call with another body
+
+    def body_for(self, role: str) -> Any:
+        return self.role_bodies.get(role, self.body)
 
     def expected(self, role: str, side: str) -> str:
         cell = self.cells[role]
@@ -108,6 +119,7 @@ def decide(
     body: Any = None,
     params: Mapping[str, str] | None = None,
     listed: str | None = None,
+    role_bodies: Mapping[str, Any] | None = None,
     **resources: str,
 ) -> Decision:
     """A row of the table: every role is a required keyword, so a decision cannot forget one."""
@@ -127,7 +139,14 @@ def decide(
             for cell in cells.values()
             for c in (cell if isinstance(cell, tuple) else (cell,))
         )
-    return Decision(cells=cells, body=body, params=params or {}, resources=resources, listed=listed)
+    return Decision(
+        cells=cells,
+        body=body,
+        params=params or {},
+        resources=resources,
+        listed=listed,
+        role_bodies=role_bodies or {},
+    )
 
 
 def everyone(outcome: str = OK, **extra: Any) -> Decision:
@@ -246,6 +265,11 @@ REPORTS = "/centers/{center_id}/annual-reports/{report_id}"
 CHANGES = "/centers/{center_id}/change-requests/{request_id}"
 
 
+def _fast_track_application() -> dict[str, Any]:
+    body = {k: v for k, v in _new_application("").items() if k != "call_id"}
+    return {**body, "fast_track": True, "fast_track_basis": "省政府专题会议纪要〔2026〕12号", "lead_org_id": "{org}"}
+
+
 def _new_application(call: str) -> dict[str, Any]:
     # `call` is filled in from the world when the probe runs (see _materialize).
     return {
@@ -302,13 +326,14 @@ DECISIONS: dict[tuple[str, str], Decision] = {
     ("POST", "/calls/{call_id}/close"): province_only(),
     # --- applications ----------------------------------------------------------------------------------------------
     ("POST", "/applications"): decide(
-        province=REFUSED,  # the province drafts only fast-track applications
+        province=OK,  # the province drafts only fast-track (一事一议) applications, for a lead it names
         supervisor=HIDDEN,
         applicant=OK,  # applicant B applies for itself: there is no "other's" application to create
         expert=HIDDEN,
         third_party=HIDDEN,
         observer=HIDDEN,
         body=_new_application("{draft_call}"),
+        role_bodies={"province": _fast_track_application()},
     ),
     ("GET", "/applications"): decide(
         province=LISTED,
@@ -728,25 +753,60 @@ def _outcome(response: httpx.Response, decision: Decision, ids: Mapping[str, Any
     if decision.listed is not None and response.status_code == 200:
         listed = {item["id"] for item in response.json()["items"]}
         return LISTED if ids[decision.listed] in listed else UNLISTED
+    if response.status_code == 422 and response.json().get("code") == "validation-failed":
+        return INVALID_PROBE
+    if response.status_code == 409 and response.json().get("code") not in REFUSALS:
+        return f"409 {response.json().get('code')}"
     for outcome, statuses in STATUSES.items():
         if response.status_code in statuses:
             return outcome
     return f"status {response.status_code}"
 
 
+@pytest.fixture(scope="module")
+def contract(settings: Settings) -> dict[str, Any]:
+    return create_app(settings).openapi()
+
+
+def assert_conforms(contract: Mapping[str, Any], method: str, template: str, response: httpx.Response) -> None:
+    """The body of a successful call validates against the response schema the contract declares for its status."""
+    operation = contract["paths"][API + template][method.lower()]
+    declared = operation["responses"].get(str(response.status_code))
+    assert declared is not None, f"{method} {template} answered {response.status_code}, which it does not document"
+    content = declared.get("content") or {}
+    if not content:
+        assert not response.content, f"{method} {template}: a body where the contract declares none"
+        return
+    media = response.headers["content-type"].split(";")[0]
+    assert media in content, f"{method} {template}: {media} is not among {sorted(content)}"
+    schema = content[media].get("schema")
+    if schema is None or media != "application/json":
+        return
+    validator = Draft202012Validator({**schema, "components": contract["components"]})
+    errors = sorted(validator.iter_errors(response.json()), key=lambda e: list(e.absolute_path))
+    assert not errors, f"{method} {template}: " + "; ".join(
+        f"{'/'.join(map(str, e.absolute_path)) or '(root)'}: {e.message}" for e in errors[:5]
+    )
+
+
 @pytest.mark.parametrize(("method", "template"), sorted(DECISIONS), ids=lambda v: str(v))
-async def test_each_role_gets_what_the_table_decides(world: World, method: str, template: str) -> None:
+async def test_each_role_gets_what_the_table_decides(
+    world: World, contract: dict[str, Any], method: str, template: str
+) -> None:
     decision = DECISIONS[(method, template)]
     url = _url(template, decision, world.ids)
     mismatches = []
     for (role, side), headers in world.headers.items():
-        body = _materialize(decision.body, world.ids) if decision.body is not None else None
+        probe = decision.body_for(role)
+        body = _materialize(probe, world.ids) if probe is not None else None
         response = await world.client.request(method, url, headers=headers, json=body, params=dict(decision.params))
         expected = decision.expected(role, side)
         actual = _outcome(response, decision, world.ids)
         if actual != expected:
             mismatches.append(f"{role} ({side}): expected {expected}, got {response.status_code} {response.text[:300]}")
             continue
+        if actual in (OK, LISTED, UNLISTED):
+            assert_conforms(contract, method, template, response)
         if actual == HIDDEN:
             # Indistinguishable from a resource that does not exist: the same problem as for made-up ids.
             assert response.headers["content-type"] == PROBLEM_MEDIA_TYPE
@@ -765,3 +825,31 @@ def test_observers_are_answered_404_on_every_write() -> None:
     writes = {route: decision for route, decision in DECISIONS.items() if route[0] != "GET"}
     assert writes
     assert {route: decision.cells["observer"] for route, decision in writes.items()} == dict.fromkeys(writes, HIDDEN)
+
+
+def test_a_probe_rejected_by_validation_is_not_counted_as_a_refusal() -> None:
+    """A 422 `validation-failed` says the probe's body is wrong, not that the role is refused; nor is a 409 that is
+    not a refusal (a duplicate)."""
+    decision = DECISIONS[("POST", "/centers/{center_id}/request_extension")]
+    invalid = httpx.Response(422, json={"status": 422, "code": "validation-failed", "errors": []})
+    duplicate = httpx.Response(409, json={"status": 409, "code": "already-exists"})
+    refused = httpx.Response(409, json={"status": 409, "code": "invalid-transition"})
+    assert _outcome(invalid, decision, {}) == INVALID_PROBE
+    assert _outcome(duplicate, decision, {}) == "409 already-exists"
+    assert _outcome(refused, decision, {}) == REFUSED
+
+
+async def test_an_allowed_call_whose_body_breaks_the_contract_fails(world: World, contract: dict[str, Any]) -> None:
+    template = "/organizations/{org_id}"
+    real = await world.client.get(f"{API}/organizations/{world.ids['org']}", headers=world.headers[("province", "own")])
+    assert_conforms(contract, "GET", template, real)
+    json_type = {"content-type": "application/json"}
+    wrong_type = httpx.Response(200, json={**real.json(), "version": "one"}, headers=json_type)
+    with pytest.raises(AssertionError, match="version: 'one' is not of type 'integer'"):
+        assert_conforms(contract, "GET", template, wrong_type)
+    missing = httpx.Response(200, json={k: v for k, v in real.json().items() if k != "credit_code"}, headers=json_type)
+    with pytest.raises(AssertionError, match="'credit_code' is a required property"):
+        assert_conforms(contract, "GET", template, missing)
+    undocumented = httpx.Response(418, json={}, headers={"content-type": "application/json"})
+    with pytest.raises(AssertionError, match="does not document"):
+        assert_conforms(contract, "GET", template, undocumented)
