@@ -1,4 +1,4 @@
-"""Command line: `python -m app migrate | serve | worker | seal-webhook-secrets | token | openapi | diagrams`."""
+"""Command line: `python -m app migrate | serve | worker | seal-webhook-secrets | token | openapi | log | diagrams`."""
 
 from __future__ import annotations
 
@@ -184,6 +184,67 @@ def cmd_diagrams(args: argparse.Namespace) -> int:
     return 0
 
 
+def _read(path: str) -> str:
+    return sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
+
+
+def cmd_log_keygen(args: argparse.Namespace) -> int:
+    from app.domain.checkpoints import ORIGIN, Signer
+
+    key = Signer.generate(args.name or ORIGIN)
+    print(key)
+    print(f"verifier key: {key.verifier}", file=sys.stderr)
+    return 0
+
+
+def cmd_log_verify_inclusion(args: argparse.Namespace) -> int:
+    """Offline: the checkpoint is signed by the key, and the proof puts the entry in the checkpoint's tree."""
+    import base64
+
+    from app.domain import merkle
+    from app.domain.checkpoints import NoteError, Verifier, verify_checkpoint
+
+    try:
+        checkpoint = verify_checkpoint(_read(args.checkpoint), Verifier.parse(args.key))
+        proof = json.loads(_read(args.proof))
+        leaf = merkle.leaf_hash(proof["entry"].encode("utf-8"))
+        hashes = [base64.b64decode(h) for h in proof["hashes"]]
+        index, size = int(proof["leaf_index"]), int(proof["tree_size"])
+    except (NoteError, ValueError, KeyError, TypeError) as exc:
+        print(f"FAILED: {exc}", file=sys.stderr)
+        return 1
+    if size != checkpoint.size:
+        print(f"FAILED: the proof is for a tree of {size}, the checkpoint for {checkpoint.size}", file=sys.stderr)
+        return 1
+    if not merkle.verify_inclusion(index, size, leaf, hashes, checkpoint.root):
+        print("FAILED: the proof does not lead from this entry to the checkpoint's root", file=sys.stderr)
+        return 1
+    print(f"ok: entry {index} (seq {index + 1}) is in the tree of {size} signed by {args.key.split('+')[0]}")
+    return 0
+
+
+def cmd_log_verify_consistency(args: argparse.Namespace) -> int:
+    """Offline: both checkpoints are signed by the key, and the older tree is a prefix of the newer."""
+    import base64
+
+    from app.domain import merkle
+    from app.domain.checkpoints import NoteError, Verifier, verify_checkpoint
+
+    try:
+        verifier = Verifier.parse(args.key)
+        old = verify_checkpoint(_read(args.old), verifier)
+        new = verify_checkpoint(_read(args.new), verifier)
+        hashes = [base64.b64decode(h) for h in json.loads(_read(args.proof))["hashes"]]
+    except (NoteError, ValueError, KeyError, TypeError) as exc:
+        print(f"FAILED: {exc}", file=sys.stderr)
+        return 1
+    if not merkle.verify_consistency(old.size, new.size, hashes, old.root, new.root):
+        print(f"FAILED: the tree of {old.size} is not shown to be a prefix of the tree of {new.size}", file=sys.stderr)
+        return 1
+    print(f"ok: the tree of {old.size} is a prefix of the tree of {new.size}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m app", description="Henan TIC lifecycle service")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -224,6 +285,27 @@ def main(argv: list[str] | None = None) -> int:
     openapi = sub.add_parser("openapi", help="write the OpenAPI document")
     openapi.add_argument("--output", default="openapi/openapi.json")
     openapi.set_defaults(func=cmd_openapi)
+
+    log = sub.add_parser("log", help="the feed's transparency log: signing keys and offline proof checks")
+    log_sub = log.add_subparsers(dest="log_command", required=True)
+    keygen = log_sub.add_parser("keygen", help="print a new Ed25519 signer key for TIC_LOG_SIGNING_KEY")
+    keygen.add_argument("--name", help="the key name (default the log's origin)")
+    keygen.set_defaults(func=cmd_log_keygen)
+    inclusion = log_sub.add_parser(
+        "verify-inclusion", help="check a proof from GET /log/proof/inclusion against a signed checkpoint"
+    )
+    inclusion.add_argument("--key", required=True, help="the verifier key from GET /log/key (verifier_key)")
+    inclusion.add_argument("--checkpoint", required=True, help="a file with GET /log/checkpoint's note ('-': stdin)")
+    inclusion.add_argument("--proof", required=True, help="a file with GET /log/proof/inclusion's JSON ('-': stdin)")
+    inclusion.set_defaults(func=cmd_log_verify_inclusion)
+    consistency = log_sub.add_parser(
+        "verify-consistency", help="check that an older signed checkpoint is a prefix of a newer one"
+    )
+    consistency.add_argument("--key", required=True, help="the verifier key from GET /log/key (verifier_key)")
+    consistency.add_argument("--old", required=True, help="the older checkpoint note")
+    consistency.add_argument("--new", required=True, help="the newer checkpoint note")
+    consistency.add_argument("--proof", required=True, help="GET /log/proof/consistency's JSON for the two sizes")
+    consistency.set_defaults(func=cmd_log_verify_consistency)
 
     diagrams = sub.add_parser("diagrams", help="print the lifecycle state diagrams (Mermaid) for the README")
     diagrams.set_defaults(func=cmd_diagrams)

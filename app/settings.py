@@ -13,6 +13,7 @@ from cryptography.fernet import Fernet
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from app.domain.checkpoints import NoteError, Signer
 from app.domain.webhooks import TargetPolicy
 
 DEV_SECRET = "dev-secret-change-me-0123456789abcdef"
@@ -73,6 +74,10 @@ class Settings(BaseSettings):
     webhook_allowed_hosts: Annotated[tuple[str, ...], NoDecode] = ()
     # Fernet keys, comma-separated, that encrypt webhook secrets at rest: the first encrypts, every one decrypts.
     webhook_secret_keys: SecretStr | None = None
+    # The Ed25519 key that signs the feed's checkpoints, as golang.org/x/mod/sumdb/note writes a signer key
+    # (PRIVATE+KEY+<name>+<key id>+<base64>): `python -m app log keygen` prints one. Required in production; in
+    # development a key is generated once into TIC_DATA_DIR.
+    log_signing_key: SecretStr | None = None
 
     _split_allowed_hosts = field_validator("webhook_allowed_hosts", mode="before")(_comma_separated)
 
@@ -94,6 +99,18 @@ class Settings(BaseSettings):
                 ) from None
         return value
 
+    @field_validator("log_signing_key")
+    @classmethod
+    def _check_log_signing_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            try:
+                Signer.parse(value.get_secret_value())
+            except NoteError:
+                raise ValueError(
+                    "TIC_LOG_SIGNING_KEY is an Ed25519 signer key in note format (PRIVATE+KEY+name+id+key)"
+                ) from None
+        return value
+
     @model_validator(mode="after")
     def _refuse_unsafe_defaults(self) -> Settings:
         if self.environment == "production":
@@ -105,6 +122,8 @@ class Settings(BaseSettings):
             keys = self.webhook_fernet_keys() if self.webhook_secret_keys else []
             if not keys or DEV_WEBHOOK_KEY in keys:
                 raise ValueError("TIC_WEBHOOK_SECRET_KEYS must be set to a Fernet key of your own in production")
+            if self.log_signing_key is None:
+                raise ValueError("TIC_LOG_SIGNING_KEY must be set in production (python -m app log keygen)")
         return self
 
     def webhook_fernet_keys(self) -> list[str]:

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import httpx
+import pytest
+from cryptography.exceptions import InvalidSignature
+
 from app.__main__ import diagrams_markdown
+from tests.conftest import TokenFactory
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -35,3 +40,31 @@ def test_the_readme_webhook_verification_snippet_accepts_what_the_service_signs(
     assert verified("s3cret", headers, body) is True  # type: ignore[operator]
     assert verified("other", headers, body) is False  # type: ignore[operator]
     assert verified("s3cret", headers, body + b" ") is False  # type: ignore[operator]
+
+
+async def test_the_readme_log_verifier_accepts_a_real_proof_and_refuses_a_forged_one(
+    client: httpx.AsyncClient, auth: TokenFactory
+) -> None:
+    from tests.api.helpers import make_world, submitted
+
+    world = await make_world(client, auth)
+    await submitted(client, world)
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    snippet = next(
+        block.split("```", 1)[0] for block in text.split("```python\n")[1:] if "verify_inclusion_proof" in block
+    )
+    namespace: dict[str, object] = {}
+    exec(snippet, namespace)  # the README's code, exactly as a reader would paste it
+    verify = namespace["verify_inclusion_proof"]
+    vkey = (await client.get("/api/v1/log/key")).json()["verifier_key"]
+    checkpoint = (await client.get("/api/v1/log/checkpoint")).text
+    size = int(checkpoint.split("\n")[1])
+    for seq in range(1, size + 1):
+        proof = (await client.get(f"/api/v1/log/proof/inclusion?seq={seq}", headers=world.province)).json()
+        assert verify(vkey, checkpoint, proof) is True, seq  # type: ignore[operator]
+        forged = {**proof, "entry": proof["entry"].replace('"seq":', '"seq": ')}
+        assert verify(vkey, checkpoint, forged) is False  # type: ignore[operator]
+    with pytest.raises(InvalidSignature):  # the origin line changed under the signature
+        verify(vkey, checkpoint.replace("tic.kjt", "tic-kjt", 1), proof)  # type: ignore[operator]
+    unsigned = checkpoint.replace("\u2014 tic.kjt.henan.gov.cn/log ", "\u2014 someone.else/log ")
+    assert verify(vkey, unsigned, proof) is False  # type: ignore[operator]

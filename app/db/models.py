@@ -16,7 +16,9 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     Numeric,
+    SmallInteger,
     String,
     Text,
     UniqueConstraint,
@@ -426,6 +428,21 @@ class EventRecord(Base):
     data: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False)
     prev_hash: Mapped[str] = mapped_column(String(64), nullable=False)
     hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+
+
+class LogNodeRecord(Base):
+    """The feed's Merkle tree (RFC 9162): the hash of every perfect subtree, node (level, index) covering events
+    [index·2^level + 1, (index+1)·2^level] by seq. Append-only like the feed, enforced by a trigger."""
+
+    __tablename__ = "log_nodes"
+    __table_args__ = (
+        CheckConstraint("level >= 0 AND level < 64 AND idx >= 0", name="position"),
+        CheckConstraint("octet_length(hash) = 32", name="sha256"),
+    )
+
+    level: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    idx: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    hash: Mapped[bytes] = mapped_column(LargeBinary(32), nullable=False)
 
 
 class IdempotencyKeyRecord(Base):

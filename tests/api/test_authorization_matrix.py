@@ -498,6 +498,12 @@ DECISIONS: dict[tuple[str, str], Decision] = {
     # --- the feed, statistics and exports ------------------------------------------------------------------------
     ("GET", "/events"): feed_reader(),
     ("GET", "/events/verify"): feed_reader(),
+    # The transparency log: a checkpoint, the key and a consistency proof hold only sizes and hashes (public); an
+    # inclusion proof carries the event itself, so it is for the feed's readers.
+    ("GET", "/log/checkpoint"): everyone(),
+    ("GET", "/log/key"): everyone(),
+    ("GET", "/log/proof/inclusion"): feed_reader(params={"seq": "1"}),
+    ("GET", "/log/proof/consistency"): everyone(params={"from": "1"}),
     ("GET", "/stats/centers"): everyone(params={"group_by": "status"}),
     ("GET", "/stats/applications"): everyone(params={"group_by": "status"}),
     ("GET", "/exports/centers"): not_for_experts(),

@@ -8,12 +8,14 @@ import pytest
 from cryptography.fernet import Fernet
 from pydantic import ValidationError
 
+from app.domain.checkpoints import Signer
 from app.settings import DEV_SECRET, DEV_WEBHOOK_KEY, Settings
 
 STRONG = "a-production-secret-that-is-long-enough-0123456789"
 URL = "postgresql://tic:pw@db.internal:5432/tic"
 KEY = Fernet.generate_key().decode()
 OLD_KEY = Fernet.generate_key().decode()
+LOG_KEY = str(Signer.generate())
 
 
 @pytest.fixture(autouse=True)
@@ -59,7 +61,9 @@ def test_production_refuses_unsafe_defaults(overrides: dict[str, str], complaint
 
 
 def test_production_with_a_strong_secret_a_database_and_a_webhook_key_is_fine() -> None:
-    settings = Settings(environment="production", auth_secret=STRONG, database_url=URL, webhook_secret_keys=KEY)
+    settings = Settings(
+        environment="production", auth_secret=STRONG, database_url=URL, webhook_secret_keys=KEY, log_signing_key=LOG_KEY
+    )
     assert settings.auth_secret.get_secret_value() == STRONG
     assert settings.webhook_fernet_keys() == [KEY]
 
@@ -70,6 +74,7 @@ def test_production_verifying_against_a_jwks_needs_no_secret() -> None:
         auth_jwks_url="https://idp.example/jwks.json",
         database_url=URL,
         webhook_secret_keys=KEY,
+        log_signing_key=LOG_KEY,
     )
     assert settings.auth_jwks_url == "https://idp.example/jwks.json"
 
@@ -85,6 +90,7 @@ def test_settings_come_from_tic_variables(monkeypatch: pytest.MonkeyPatch, tmp_p
     monkeypatch.setenv("TIC_AUTH_SECRET", STRONG)
     monkeypatch.setenv("TIC_DATABASE_URL", URL)
     monkeypatch.setenv("TIC_WEBHOOK_SECRET_KEYS", KEY)
+    monkeypatch.setenv("TIC_LOG_SIGNING_KEY", LOG_KEY)
     monkeypatch.setenv("TIC_MAX_BODY_BYTES", "2048")
     monkeypatch.setenv("TIC_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("TIC_LOG_JSON", "false")
@@ -103,6 +109,15 @@ def test_production_from_the_environment_refuses_the_dev_secret(monkeypatch: pyt
     monkeypatch.setenv("TIC_DATABASE_URL", URL)
     with pytest.raises(ValidationError, match="TIC_AUTH_SECRET"):
         Settings()
+
+
+def test_production_needs_a_log_signing_key_of_the_right_form() -> None:
+    base = {"auth_secret": STRONG, "database_url": URL, "webhook_secret_keys": KEY}
+    with pytest.raises(ValidationError, match="TIC_LOG_SIGNING_KEY must be set in production"):
+        Settings(environment="production", **base)
+    with pytest.raises(ValidationError, match="Ed25519 signer key in note format") as refused:
+        Settings(environment="production", log_signing_key=LOG_KEY[:-4] + "AAAA", **base)
+    assert LOG_KEY[-20:] not in str(refused.value)  # the key itself is never echoed
 
 
 def test_an_unknown_environment_is_refused() -> None:
@@ -144,5 +159,11 @@ def test_an_allow_list_entry_that_is_no_host_or_network_is_refused(value: str) -
 
 @pytest.mark.parametrize(("environment", "https_only"), [("development", False), ("test", False), ("production", True)])
 def test_webhooks_need_https_only_in_production(environment: str, https_only: bool) -> None:
-    settings = Settings(environment=environment, auth_secret=STRONG, database_url=URL, webhook_secret_keys=KEY)  # type: ignore[arg-type]
+    settings = Settings(
+        environment=environment,  # type: ignore[arg-type]
+        auth_secret=STRONG,
+        database_url=URL,
+        webhook_secret_keys=KEY,
+        log_signing_key=LOG_KEY,
+    )
     assert settings.webhook_target_policy().https_only is https_only
