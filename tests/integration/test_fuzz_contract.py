@@ -60,7 +60,7 @@ from app.db.session import create_sessionmaker
 from app.main import create_app
 from app.settings import Settings
 from tests.api.helpers import make_world
-from tests.integration.fuzz_plans import PLANS, Setup, callers, plan
+from tests.integration.fuzz_plans import PLANS, Refusal, Setup, callers, invalid, plan, rule
 from tests.integration.fuzz_world import FuzzWorld, build
 
 BASE_URL = "http://test"
@@ -345,7 +345,7 @@ async def test_every_operation_succeeds_under_fuzzing_for_every_role_allowed_to_
     (tmp_path / "fuzz-report.txt").write_text(rendered, encoding="utf-8")
     (tmp_path / "fuzz-failures.txt").write_text("\n\n".join(report.failures), encoding="utf-8")
     missing = report.without_2xx(expected)
-    assert not report.failures, f"{len(report.failures)} failing:\n\n" + "\n\n".join(report.failures)
+    assert not report.failures, f"{len(report.failures)} failing:\n\n" + "\n\n".join(report.failures) + rendered
     assert not missing, f"{len(missing)} of {len(expected)} without a 2xx: {missing}\n\n{rendered}"
 
 
@@ -363,6 +363,53 @@ def test_every_plan_names_an_operation_and_a_caller_allowed_to_call_it(app: Fast
         allowed = callers(method, "/api/v1" + template)
         assert set(entry.roles) <= allowed, (method, template, sorted(set(entry.roles) - allowed))
     assert [operation for operation in sorted(operations) if not callers(*operation)] == []
+
+
+@pytest.mark.parametrize(
+    ("refusal", "status", "problem", "documented"),
+    [
+        (
+            invalid("body.decision_date"),
+            422,
+            {"code": "validation-failed", "errors": [{"loc": ["body", "decision_date"]}]},
+            True,
+        ),
+        # A 422 naming another field too is not the documented one; nor is a 422 that names none.
+        (
+            invalid("body.decision_date"),
+            422,
+            {"code": "validation-failed", "errors": [{"loc": ["body", "decision_date"]}, {"loc": ["body", "reason"]}]},
+            False,
+        ),
+        (invalid("body.decision_date"), 422, {"code": "validation-failed", "errors": []}, False),
+        (
+            invalid("body.targets"),
+            422,
+            {"code": "validation-failed", "errors": [{"loc": ["body", "targets", 0, "code"]}]},
+            True,
+        ),
+        (rule("stable-support-ineligible"), 409, {"code": "rule-violation", "rule": "stable-support-ineligible"}, True),
+        (rule("stable-support-ineligible"), 409, {"code": "rule-violation", "rule": "center-closed"}, False),
+        (rule("stable-support-ineligible"), 409, {"code": "invalid-transition"}, False),
+        (rule("stable-support-ineligible"), 404, {"code": "not-found"}, False),
+    ],
+)
+def test_a_documented_refusal_matches_only_its_own_status_code_and_fields_or_rules(
+    refusal: Refusal, status: int, problem: dict[str, Any], documented: bool
+) -> None:
+    assert refusal.matches(status, problem) is documented
+
+
+class _Sent:
+    def __init__(self, body: Any) -> None:
+        self.body, self.query = body, {}
+
+
+def test_only_an_integer_sent_as_a_float_is_the_strict_integer_refusal() -> None:
+    problem = {"errors": [{"loc": ["body", "facts", "pct_patents"], "type": "int_type"}]}
+    assert strict_integers(problem, _Sent({"facts": {"pct_patents": 4194.0}}))
+    assert not strict_integers(problem, _Sent({"facts": {"pct_patents": 4194}}))
+    assert not strict_integers({"errors": []}, _Sent({}))
 
 
 # --- what the fuzzer found, pinned down -------------------------------------------------------------------------
