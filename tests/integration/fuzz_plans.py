@@ -142,8 +142,8 @@ class Setup:
 
     `path` maps path parameters to world resources (unnamed ones take DEFAULT_PATH); `body` fields are always set,
     `need` fields only when the generator left them out or null (fields the rules require), `fix` fields only when it
-    sent them (references that must name a real record); `drop` fields are removed. `refusals` are what the state
-    documents for the parts left free.
+    sent them (references that must name a real record); `drop` fields are removed. `query` parameters are always
+    set (a seq that exists). `refusals` are what the state documents for the parts left free.
     """
 
     path: Mapping[str, str] = field(default_factory=dict)
@@ -151,13 +151,21 @@ class Setup:
     need: Mapping[str, Value] = field(default_factory=dict)
     fix: Mapping[str, Value] = field(default_factory=dict)
     drop: tuple[str, ...] = ()
+    query: Mapping[str, Value] = field(default_factory=dict)
     refusals: tuple[Refusal, ...] = ()
 
     def path_parameters(self, names: list[str], world: FuzzWorld) -> dict[str, str]:
         return {name: world.ids[self.path.get(name, DEFAULT_PATH[name])] for name in names}
 
     def pins(self) -> bool:
-        return bool(self.body or self.need or self.fix or self.drop)
+        return bool(self.body or self.need or self.fix or self.drop or self.query)
+
+    def shape_query(self, query: dict[str, Any] | None, world: FuzzWorld) -> dict[str, Any] | None:
+        if not self.query:
+            return query
+        pinned = dict(query or {})
+        pinned.update({name: _resolve(value, world, pinned) for name, value in self.query.items()})
+        return pinned
 
     def shape(self, body: Any, world: FuzzWorld) -> Any:
         """The generated body tied to the state (a null body becomes an object when something must be set)."""

@@ -60,7 +60,7 @@ from app.db.session import create_sessionmaker
 from app.main import create_app
 from app.settings import Settings
 from tests.api.helpers import make_world
-from tests.integration.fuzz_plans import PLANS, Refusal, Setup, callers, invalid, plan, rule
+from tests.integration.fuzz_plans import PLANS, Ref, Refusal, Setup, callers, invalid, plan, rule
 from tests.integration.fuzz_world import FuzzWorld, build
 
 BASE_URL = "http://test"
@@ -266,6 +266,9 @@ def tie(case: Any, setup: Setup, world: FuzzWorld) -> Any:
     shaped = setup.shape(case.body, world)
     if shaped is not case.body:  # an object is shaped in place; re-assigning an untouched body would mark it changed
         case.body = shaped
+    query = setup.shape_query(case.query, world)
+    if query is not case.query:
+        case.query = query
     return case
 
 
@@ -398,6 +401,28 @@ def test_a_documented_refusal_matches_only_its_own_status_code_and_fields_or_rul
     refusal: Refusal, status: int, problem: dict[str, Any], documented: bool
 ) -> None:
     assert refusal.matches(status, problem) is documented
+
+
+def test_a_setup_ties_a_generated_request_to_its_state_and_leaves_the_rest_generated() -> None:
+    world = FuzzWorld(ids={"agency": "A", "seq": 1}, principals={}, today=date(2026, 12, 3))
+    setup = Setup(
+        body={"decided_on": lambda w, b: w.today.isoformat()},
+        need={"reason": "理由"},
+        fix={"by_org_id": Ref("agency")},
+        drop=("resubmit_by",),
+        query={"seq": Ref("seq")},
+    )
+    generated = {"reason": "生成的理由", "by_org_id": "made-up", "resubmit_by": "2030-01-01", "months": 3}
+    assert setup.shape(generated, world) == {
+        "reason": "生成的理由",
+        "by_org_id": "A",
+        "months": 3,
+        "decided_on": "2026-12-03",
+    }
+    assert setup.shape(None, world) == {"reason": "理由", "decided_on": "2026-12-03"}
+    assert Setup(fix={"by_org_id": Ref("agency")}).shape(None, world) is None  # nothing the rules require
+    assert setup.shape_query({"seq": 99, "tree_size": 5}, world) == {"seq": 1, "tree_size": 5}
+    assert Setup().shape_query(None, world) is None
 
 
 class _Sent:
