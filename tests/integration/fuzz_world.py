@@ -31,10 +31,8 @@ from tests.api.helpers import (
     open_call,
     put_panel,
     recommended,
-    reviewed,
     score,
     submitted,
-    under_review,
 )
 from tests.factories import create_org, credit_code
 
@@ -123,16 +121,27 @@ async def build(client: httpx.AsyncClient, auth: Any) -> FuzzWorld:
     submitted_app = await submitted(client, await in_call("提交批"))
     orphan_world = replace(await in_call("省直批"), applicant=orphan_applicant)
     orphan_submitted = await submitted(client, orphan_world)
-    recommended_app = await recommended(client, await in_call("推荐批"))
+    # One panel sits on every review: it covers the three categories, and nobody on it is tied to the lead.
     panel = await experts(client, province, 5)
-    await _ok(await put_panel(client, recommended_app["id"], province, panel))
-    reading, reading_panel = await under_review(client, await in_call("评审批"), auth)
-    for member in reading_panel:
-        await score(client, reading["id"], auth, member, criteria_for_total(80), expected=201)
-    reviewed_app, _ = await reviewed(client, await in_call("评毕批"), auth)
-    revising_app, _ = await reviewed(client, await in_call("修改批"), auth)
+
+    async def in_review(title: str, *, totals: tuple[int, ...] | None = None) -> dict[str, Any]:
+        """An application of its own call in review; with `totals`, every member has scored and it is concluded."""
+        application = await recommended(client, await in_call(title))
+        await _ok(await put_panel(client, application["id"], province, panel))
+        if totals is None:
+            return application
+        application = await act(client, application["id"], "open_review", province)
+        for member, total in zip(panel, totals, strict=True):
+            await score(client, application["id"], auth, member, criteria_for_total(total), expected=201)
+        return application
+
+    recommended_app = await in_review("推荐批")
+    reading = await in_review("评审批", totals=(80,) * 5)
+    passing = (95, 60, 80, 75, 70)
+    reviewed_app = await act(client, (await in_review("评毕批", totals=passing))["id"], "conclude_review", province)
+    revising_app = await act(client, (await in_review("修改批", totals=passing))["id"], "conclude_review", province)
     revising_app = await act(client, revising_app["id"], "request_revision", province, reason="请完善建设方案")
-    approved_app, _ = await reviewed(client, await in_call("批准批"), auth)
+    approved_app = await act(client, (await in_review("批准批", totals=passing))["id"], "conclude_review", province)
     approved_app = await act(client, approved_app["id"], "approve", province, **APPROVAL)
     off_panel = (await experts(client, province, 1))[0]
 
@@ -321,7 +330,7 @@ async def build(client: httpx.AsyncClient, auth: Any) -> FuzzWorld:
         "observer": auth("observer"),
         "supervisor": supervisor,
         "applicant": applicant,
-        "expert": auth("expert", expert_id=reading_panel[0]["id"]),
+        "expert": auth("expert", expert_id=panel[0]["id"]),
         "third_party": auth("third_party", org_id=agency["id"]),
     }
     return FuzzWorld(ids=ids, principals=principals, today=today)
