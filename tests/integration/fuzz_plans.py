@@ -279,6 +279,9 @@ DIRECTOR = rule("director-by-change-request")
 ACTION_FIELDS = invalid("body.resubmit_by")
 
 PLANS: dict[tuple[str, str], Plan] = {
+    # The log proves what it holds: the first event, against the latest tree (a requests param of None is left out).
+    ("GET", "/log/proof/inclusion"): Plan(Setup(query={"seq": 1, "tree_size": None})),
+    ("GET", "/log/proof/consistency"): Plan(Setup(query={"from": 1, "to": None})),
     # --- organizations and experts ---------------------------------------------------------------------------
     ("POST", "/organizations"): Plan(
         Setup(
