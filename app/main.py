@@ -11,7 +11,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
-from app.api import problems
+from app.api import openapi, problems
 from app.api.auth import TokenVerifier
 from app.api.middleware import Metrics, RequestContextMiddleware
 from app.api.ops import router as ops_router
@@ -84,7 +84,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description=DESCRIPTION,
         lifespan=lifespan,
         openapi_url="/openapi.json",
-        docs_url="/docs",
+        # /docs and /redoc are served by app/api/openapi.py with their scripts from this process, not a CDN.
+        docs_url=None,
         redoc_url=None,
     )
     app.state.settings = settings
@@ -96,6 +97,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.token_verifier = TokenVerifier(settings)
     app.state.metrics = Metrics(CollectorRegistry())
     problems.install(app)
+    openapi.install(app)
     app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics, max_body_bytes=settings.max_body_bytes)
     app.include_router(ops_router)
     app.include_router(v1_router, prefix="/api/v1")

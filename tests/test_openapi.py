@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
+from app.api.access import ACCESS, describe
+from app.api.openapi import DOCS_ASSETS
 from app.main import create_app
 from app.settings import Settings
 
@@ -83,3 +87,69 @@ def test_the_problem_schemas_are_published(spec: dict[str, Any]) -> None:
     schemas = spec["components"]["schemas"]
     assert {"type", "title", "status", "code"} <= set(schemas["ProblemDetail"]["required"])
     assert "errors" in schemas["ValidationProblem"]["properties"]
+
+
+# --- what a front-end team needs from the document (issue 15) ---------------------------------------------------
+
+
+def test_the_bearer_scheme_is_declared_and_each_operation_says_whether_it_needs_it(spec: dict[str, Any]) -> None:
+    scheme = spec["components"]["securitySchemes"]["bearerAuth"]
+    assert (scheme["type"], scheme["scheme"], scheme["bearerFormat"]) == ("http", "bearer", "JWT")
+    for path, verb, operation in operations(spec):
+        # Under /api/v1 every operation depends on the caller; the operations endpoints answer anyone.
+        expected = [{"bearerAuth": []}] if path.startswith("/api/") else []
+        assert operation["security"] == expected, f"{verb.upper()} {path}"
+
+
+def test_every_api_operation_says_which_roles_may_call_it(spec: dict[str, Any]) -> None:
+    for path, verb, operation in operations(spec):
+        if not path.startswith("/api/"):
+            continue
+        access = ACCESS[(verb.upper(), path.removeprefix("/api/v1"))]
+        assert operation["description"].endswith(describe(access)), f"{verb.upper()} {path}"
+        listed = operation["description"].split("**Roles / 可调用角色:** ", 1)[1].split(".", 1)[0]
+        assert {role.strip("` ") for role in listed.split(",")} == set(access.roles), f"{verb.upper()} {path}"
+
+
+def test_every_operation_documents_a_4xx(spec: dict[str, Any]) -> None:
+    # The operations endpoints included: the middleware refuses a body over the limit (413) before any route runs.
+    for path, verb, operation in operations(spec):
+        assert any(status.startswith("4") for status in operation["responses"]), f"{verb.upper()} {path}"
+
+
+def test_servers_contact_license_and_described_tags(spec: dict[str, Any]) -> None:
+    assert spec["servers"][0]["url"] == "/"  # Swagger UI tries calls on the service that served it
+    assert spec["info"]["contact"]["name"]
+    assert spec["info"]["license"]["name"]
+    used = {tag for _, _, operation in operations(spec) for tag in operation["tags"]}
+    described = {tag["name"]: tag["description"] for tag in spec["tags"]}
+    assert used == set(described)
+    for name, description in described.items():
+        assert re.search(r"[\u4e00-\u9fff]", description), f"tag {name!r} has no Chinese description"
+        assert re.search(r"[A-Za-z]{3}", description), f"tag {name!r} has no English description"
+
+
+async def test_the_public_operations_answer_without_a_token(client: httpx.AsyncClient) -> None:
+    assert (await client.get("/healthz")).status_code == 200
+    assert (await client.get("/metrics")).status_code == 200
+
+
+async def test_the_operations_endpoints_answer_the_documented_413(client: httpx.AsyncClient) -> None:
+    response = await client.get("/healthz", headers={"Content-Length": str(10**9)})
+    assert response.status_code == 413
+    assert response.json()["code"] == "payload-too-large"
+
+
+@pytest.mark.parametrize(("page", "script"), [("/docs", "swagger-ui-bundle.js"), ("/redoc", "redoc.standalone.js")])
+async def test_the_docs_pages_load_their_scripts_from_this_service(
+    client: httpx.AsyncClient, page: str, script: str
+) -> None:
+    html = (await client.get(page)).text
+    assert f'src="{DOCS_ASSETS}/{script}"' in html
+    # Nothing from outside: the pages work on a machine without internet access.
+    assert "cdn." not in html
+    assert "fonts.googleapis" not in html
+    asset = await client.get(f"{DOCS_ASSETS}/{script}")
+    assert asset.status_code == 200
+    assert "javascript" in asset.headers["content-type"]
+    assert len(asset.content) > 100_000

@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Annotated, Any, Generic, TypeVar
 
-from fastapi import Depends, Header, Query, Request, Response
+from fastapi import Depends, Header, Query, Request, Response, Security
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import AwareDatetime, BaseModel, BeforeValidator
 from pydantic import Strict as StrictMode
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -40,27 +41,42 @@ SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-async def authenticate(request: Request) -> Principal:
+# The one reader of the Authorization header. A FastAPI security class, so the operations that depend on it list the
+# `bearerAuth` scheme in the OpenAPI document (Swagger UI's Authorize button, generated clients). auto_error=False:
+# a missing or malformed header answers our own 401 problem below, not FastAPI's.
+bearer = HTTPBearer(
+    scheme_name="bearerAuth",
+    bearerFormat="JWT",
+    description=(
+        "A JWT (HS256 with `TIC_AUTH_SECRET`, or RS256 against `TIC_AUTH_JWKS_URL`) with claims `sub`, `role`, "
+        '`exp` and, by role, `org_id` or `expert_id` (api.md "Auth"). For a local service: '
+        "`python -m app token --role province`."
+    ),
+    auto_error=False,
+)
+BearerCredentials = Annotated[HTTPAuthorizationCredentials | None, Security(bearer)]
+
+
+async def authenticate(request: Request, credentials: HTTPAuthorizationCredentials | None) -> Principal:
     """The verified caller, or a 401 problem. RequestContextMiddleware calls this before the body is read (so a
     malformed body without a token answers 401, not 422) and leaves the principal in `request.state.principal`."""
     cached = getattr(request.state, "principal", None)
     if isinstance(cached, Principal):
         return cached
-    header = request.headers.get("authorization")
-    if not header:
-        raise unauthenticated("Missing Authorization header.")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+    token = credentials.credentials.strip() if credentials is not None else ""
+    if not token:
+        if not request.headers.get("authorization"):
+            raise unauthenticated("Missing Authorization header.")
         raise unauthenticated("The Authorization header must be 'Bearer <token>'.")
-    principal: Principal = await request.app.state.token_verifier.verify(token.strip())
+    principal: Principal = await request.app.state.token_verifier.verify(token)
     request.state.principal = principal
     request.state.principal_sub = principal.sub
     request.state.principal_role = principal.role
     return principal
 
 
-async def get_principal(request: Request) -> Principal:
-    principal = await authenticate(request)
+async def get_principal(request: Request, credentials: BearerCredentials) -> Principal:
+    principal = await authenticate(request, credentials)
     if not principal.may_write and request.method not in SAFE_METHODS:
         # Observers read; they never write anything. Every write answers them as it answers any role without the
         # right to it: 404, whatever the resource or its state (domain.md §1), not a 409 naming the roles that may.

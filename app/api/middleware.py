@@ -19,7 +19,7 @@ from starlette.responses import Response
 from starlette.routing import Route, compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.api.deps import authenticate, get_principal
+from app.api.deps import authenticate, bearer, get_principal
 from app.api.problems import ProblemError, mapped_problem, problem_response
 from app.logging import TracebackGate, error_class
 
@@ -257,7 +257,7 @@ class RequestContextMiddleware:
 
     async def _authenticate(self, request: Request) -> Response | None:
         try:
-            await authenticate(request)
+            await authenticate(request, await bearer(request))
         except ProblemError as exc:
             return mapped_problem(request, exc)
         return None

@@ -13,8 +13,10 @@ from app.services import health
 
 router = APIRouter(tags=["operations"])
 
-# Only the 503: these routes take no token and no input.
-DATABASE_UNAVAILABLE: dict[int | str, dict[str, Any]] = {503: responses("database-unavailable")[503]}
+# These routes take no token and no input: the only 4xx is the middleware's 413 for a body over the limit, which
+# every route answers before it runs.
+TOO_LARGE: dict[int | str, dict[str, Any]] = {413: responses("payload-too-large")[413]}
+DATABASE_UNAVAILABLE: dict[int | str, dict[str, Any]] = {**TOO_LARGE, 503: responses("database-unavailable")[503]}
 
 
 @router.get("/healthz", operation_id="get_health", responses=DATABASE_UNAVAILABLE)
@@ -35,7 +37,7 @@ async def get_health(request: Request) -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", operation_id="get_readiness", responses={503: {"description": "Not ready"}})
+@router.get("/readyz", operation_id="get_readiness", responses={**TOO_LARGE, 503: {"description": "Not ready"}})
 async def get_readiness(request: Request) -> JSONResponse:
     """Readiness: the database is reachable and its schema is at the migrations' head (503 otherwise)."""
     engine = getattr(request.app.state, "engine", None)
@@ -52,7 +54,7 @@ async def get_readiness(request: Request) -> JSONResponse:
     "/metrics",
     operation_id="get_metrics",
     response_class=Response,
-    responses={200: {"content": {"text/plain": {}}, "description": "Prometheus exposition format"}},
+    responses={**TOO_LARGE, 200: {"content": {"text/plain": {}}, "description": "Prometheus exposition format"}},
 )
 async def get_metrics(request: Request) -> Response:
     """Prometheus metrics, with per-route latency histograms."""

@@ -36,6 +36,7 @@ from fastapi import FastAPI
 from jsonschema import Draft202012Validator
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from app.api.access import ACCESS
 from app.api.deps import get_session
 from app.api.problems import CATALOGUE, PROBLEM_MEDIA_TYPE
 from app.db.session import create_sessionmaker
@@ -554,6 +555,26 @@ def test_a_route_added_without_a_decision_is_caught(app_factory: Any) -> None:
 
     application.include_router(router)
     assert api_routes(application) - DECISIONS.keys() == {("POST", "/novelties/{novelty_id}/celebrate")}
+
+
+def test_the_documented_roles_agree_with_the_decisions(app: FastAPI) -> None:
+    """app/api/access.py ACCESS is what the OpenAPI descriptions say about who may call each operation: it covers
+    every route, and it agrees with what the probes below observe. A role's own-side cell OK, LISTED or UNLISTED
+    (answered 2xx) means the role may call it; HIDDEN (404, everywhere) means it may not. REFUSED is reachable but
+    refused, by the state (a listed role) or by the role's rights (a role not listed), so it holds either way; a
+    lifecycle action takes its roles from the transition table, which the state-machine tests check."""
+    assert ACCESS.keys() == api_routes(app), "ACCESS must have exactly one entry per route under /api/v1"
+    assert ACCESS.keys() == DECISIONS.keys()
+    disagreements = []
+    for route, decision in DECISIONS.items():
+        for role in ROLE_NAMES:
+            own = decision.expected(role, "own")
+            documented = role in ACCESS[route].roles
+            if own in (OK, LISTED, UNLISTED) and not documented:
+                disagreements.append(f"{route}: {role} is answered {own} but ACCESS does not list it")
+            if own == HIDDEN and documented:
+                disagreements.append(f"{route}: ACCESS lists {role}, but it is answered 404 even on its own side")
+    assert disagreements == []
 
 
 # --- the world ------------------------------------------------------------------------------------------------

@@ -283,7 +283,8 @@ class ChangeRequestRead(Timestamps):
     center_id: uuid.UUID
     kind: str
     new_value: Any
-    old_value: Any | None
+    # Any JSON value, null included (`Any | None` would publish an `anyOf` with an empty schema, which says nothing).
+    old_value: Any = Field(description="The value before the change, as recorded when it was filed; null when none.")
     reason: str
     status: str
     allowed_actions: list[str] = Field(default_factory=list)
