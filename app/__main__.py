@@ -1,4 +1,5 @@
-"""Command line: `python -m app migrate | serve | worker | seal-webhook-secrets | token | openapi | log | diagrams`."""
+"""Command line: `python -m app migrate | serve | worker | seal-webhook-secrets | token | openapi | openapi-compat |
+log | diagrams`."""
 
 from __future__ import annotations
 
@@ -140,6 +141,35 @@ def cmd_openapi(args: argparse.Namespace) -> int:
     else:
         Path(args.output).write_text(text, encoding="utf-8")
     return 0
+
+
+def cmd_openapi_compat(args: argparse.Namespace) -> int:
+    """The breaking-change gate: the contract this code serves (or --current) against the last released one."""
+    from app.api.contract_compat import check
+
+    baseline = json.loads(Path(args.baseline).read_text(encoding="utf-8"))
+    if args.current:
+        current = json.loads(Path(args.current).read_text(encoding="utf-8"))
+    else:
+        from app.main import create_app
+
+        current = json.loads(json.dumps(create_app().openapi()))
+    verdict = check(baseline, current)
+    for change in verdict.breaking:
+        print(f"breaking: {change}")
+    versions = f"{verdict.baseline_version} -> {verdict.current_version}"
+    if not verdict.breaking:
+        print(f"openapi-compat: no breaking change against {args.baseline} ({versions})")
+        return 0
+    if verdict.ok:
+        print(f"openapi-compat: {len(verdict.breaking)} breaking change(s), allowed by the new major ({versions})")
+        return 0
+    print(
+        f"openapi-compat: {len(verdict.breaking)} breaking change(s) against {args.baseline} without a new major "
+        f"version ({versions}). Keep the old fields and paths, or raise info.version's major (README "
+        '"Versioning the contract").'
+    )
+    return 1
 
 
 def _uuid(value: str) -> str:
@@ -306,6 +336,10 @@ def main(argv: list[str] | None = None) -> int:
     consistency.add_argument("--new", required=True, help="the newer checkpoint note")
     consistency.add_argument("--proof", required=True, help="GET /log/proof/consistency's JSON for the two sizes")
     consistency.set_defaults(func=cmd_log_verify_consistency)
+    compat = sub.add_parser("openapi-compat", help="fail on a breaking change against the released contract")
+    compat.add_argument("--baseline", default="openapi/baseline.json")
+    compat.add_argument("--current", help="a document to check instead of the one this code serves")
+    compat.set_defaults(func=cmd_openapi_compat)
 
     diagrams = sub.add_parser("diagrams", help="print the lifecycle state diagrams (Mermaid) for the README")
     diagrams.set_defaults(func=cmd_diagrams)
