@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint fmt typecheck openapi openapi-check migrate migration bench clean
+.PHONY: run test lint fmt typecheck openapi openapi-check contract e2e migrate migration bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,8 +17,8 @@ run: $(STAMP)
 	$(BIN)/python -m app migrate
 	$(BIN)/python -m app serve
 
-## test: ruff, mypy, import-linter, the OpenAPI drift check and pytest
-test: $(STAMP) lint typecheck openapi-check
+## test: ruff, mypy, import-linter, the OpenAPI drift check, the contract checks and pytest
+test: $(STAMP) lint typecheck openapi-check contract
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
@@ -39,6 +39,22 @@ openapi: $(STAMP)
 openapi-check: $(STAMP)
 	$(BIN)/python -m app openapi --output - | diff -u openapi/openapi.json - > /dev/null || \
 		{ echo "openapi/openapi.json is stale: run 'make openapi' and commit it"; exit 1; }
+
+# The contract checks' Node tools, pinned by clients/ts/package-lock.json; reinstalled only when the lock changes.
+TS := clients/ts
+NODE_STAMP := $(TS)/node_modules/.installed
+
+$(NODE_STAMP): $(TS)/package.json $(TS)/package-lock.json
+	cd $(TS) && npm ci --no-audit --no-fund --loglevel=error
+	touch $(NODE_STAMP)
+
+## contract: Redocly lint (0 errors, 0 warnings), the strict TypeScript example, the breaking-change gate
+contract: $(STAMP) $(NODE_STAMP) openapi-check
+	cd $(TS) && node lint.mjs ../../openapi/openapi.json ../../openapi/redocly.yaml
+	cd $(TS) && npx --no-install openapi-typescript ../../openapi/openapi.json --default-non-nullable false \
+		--output src/schema.d.ts --silent
+	cd $(TS) && npx --no-install tsc --strict --noEmit -p .
+	$(BIN)/python -m app openapi-compat --baseline openapi/baseline.json
 
 migrate: $(STAMP)
 	$(BIN)/python -m app migrate
