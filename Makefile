@@ -56,6 +56,14 @@ contract: $(STAMP) $(NODE_STAMP) openapi-check
 	cd $(TS) && npx --no-install tsc --strict --noEmit -p .
 	$(BIN)/python -m app openapi-compat --baseline openapi/baseline.json
 
+## e2e: Swagger UI and Redoc tried in a real browser (Playwright + Debian chromium, CJK fonts; installed if missing)
+e2e: $(STAMP)
+	@if ! command -v chromium >/dev/null 2>&1 || ! fc-list :lang=zh 2>/dev/null | grep -q .; then \
+		echo "e2e: installing Debian's chromium and fonts-noto-cjk"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
+	fi
+	$(BIN)/python -m pytest -q -m e2e tests/e2e
+
 migrate: $(STAMP)
 	$(BIN)/python -m app migrate
 
