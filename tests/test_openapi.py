@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -153,3 +154,21 @@ async def test_the_docs_pages_load_their_scripts_from_this_service(
     assert asset.status_code == 200
     assert "javascript" in asset.headers["content-type"]
     assert len(asset.content) > 100_000
+
+
+@pytest.mark.parametrize("authorization", [None, "Bearer not-a-jwt"], ids=["no token", "bad token"])
+async def test_every_operation_that_declares_the_bearer_scheme_enforces_it(
+    spec: dict[str, Any], client: httpx.AsyncClient, authorization: str | None
+) -> None:
+    """What the contract's `security` promises: without a valid token, every protected operation answers 401 (the
+    check schemathesis's `ignored_auth` would make, done here on the test's own client)."""
+    headers = {"Authorization": authorization} if authorization else {}
+    answered = {}
+    for path, verb, operation in operations(spec):
+        if not operation["security"]:
+            continue
+        url = re.sub(r"\{[^}]+\}", str(uuid.uuid4()), path)
+        response = await client.request(verb.upper(), url, headers=headers, json={} if verb != "get" else None)
+        answered[f"{verb.upper()} {path}"] = (response.status_code, response.json().get("code"))
+    assert answered
+    assert answered == dict.fromkeys(answered, (401, "unauthenticated"))

@@ -117,7 +117,18 @@ def problem_details(ctx: Any, response: Any, case: Any) -> bool | None:
 def config() -> SchemathesisConfig:
     # Schemathesis' own positive-data check accepts a fixed list of statuses for every request; `documented_outcome`
     # replaces it with the refusals each state documents (fuzz_plans.py), so it is switched off here.
-    return SchemathesisConfig.from_dict({"checks": {"positive_data_acceptance": {"enabled": False}}})
+    return SchemathesisConfig.from_dict(
+        {
+            "checks": {
+                "positive_data_acceptance": {"enabled": False},
+                # The contract declares the bearer scheme (issue 15), which turns this check on: it re-sends each
+                # request without credentials outside the session given to it (so to http://test, unreachable).
+                # tests/test_openapi.py makes the same check on the test's own client: every operation that
+                # declares the scheme answers 401 without a token and with a bad one.
+                "ignored_auth": {"enabled": False},
+            },
+        }
+    )
 
 
 async def seed(client: httpx.AsyncClient, auth: Any) -> dict[str, str]:
