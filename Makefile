@@ -50,7 +50,7 @@ $(NODE_STAMP): $(TS)/package.json $(TS)/package-lock.json
 
 ## contract: Redocly lint (0 errors, 0 warnings), the strict TypeScript example, the breaking-change gate
 contract: $(STAMP) $(NODE_STAMP) openapi-check
-	cd $(TS) && node lint.mjs ../../openapi/openapi.json ../../openapi/redocly.yaml
+	cd $(TS) && node lint.mjs ../../openapi/openapi.json ../../redocly.yaml
 	cd $(TS) && npx --no-install openapi-typescript ../../openapi/openapi.json --default-non-nullable false \
 		--output src/schema.d.ts --silent
 	cd $(TS) && npx --no-install tsc --strict --noEmit -p .
