@@ -25,6 +25,8 @@ class Access:
     roles: frozenset[str]
     # The lifecycle whose transition table names the roles: the action is taken only from the states it allows.
     lifecycle: str | None = None
+    # No token needed at all (the operation declares `security: []`): it answers nothing confidential.
+    public: bool = False
 
 
 def _roles(*roles: str) -> Access:
@@ -60,6 +62,8 @@ CENTER_READERS = _roles("province", "supervisor", "applicant", "third_party", "o
 CYCLE_READERS = _roles("province", "third_party", "observer")
 NOT_EXPERTS = _roles("province", "supervisor", "applicant", "third_party", "observer")
 FEED_READERS = _roles("province", "observer")
+# The transparency log's checkpoint, key and consistency proofs: sizes and hashes only.
+PUBLIC = Access(frozenset(ROLE_NAMES), public=True)
 
 APPLICATION = "/applications/{application_id}"
 CENTER = "/centers/{center_id}"
@@ -171,6 +175,10 @@ ACCESS: dict[tuple[str, str], Access] = {
     # the feed, statistics and exports
     ("GET", "/events"): FEED_READERS,
     ("GET", "/events/verify"): FEED_READERS,
+    ("GET", "/log/checkpoint"): PUBLIC,
+    ("GET", "/log/key"): PUBLIC,
+    ("GET", "/log/proof/consistency"): PUBLIC,
+    ("GET", "/log/proof/inclusion"): FEED_READERS,  # it carries the event itself
     ("GET", "/stats/centers"): EVERYONE,
     ("GET", "/stats/applications"): EVERYONE,
     ("GET", "/exports/centers"): NOT_EXPERTS,
@@ -186,6 +194,8 @@ ACCESS: dict[tuple[str, str], Access] = {
 
 def describe(access: Access) -> str:
     """The paragraph an operation's description ends with (Markdown, English then Chinese)."""
+    if access.public:
+        return "**Public / 公开:** no token is needed; it answers sizes and hashes only. 无需令牌。"
     roles = ", ".join(f"`{role}`" for role in ROLE_NAMES if role in access.roles)
     text = f"**Roles / 可调用角色:** {roles}."
     if access.lifecycle is not None:

@@ -53,6 +53,11 @@ TAGS: list[dict[str, str]] = [
     {"name": "funding", "description": "Provincial funding records and their summary (资金)."},
     {"name": "events", "description": "The append-only, hash-chained event feed (事件流)."},
     {"name": "statistics and exports", "description": "Counts and spreadsheet exports (统计与导出)."},
+    {
+        "name": "log",
+        "description": "The feed as a transparency log: signed checkpoints, inclusion and consistency proofs "
+        "(透明日志).",
+    },
     {"name": "webhooks", "description": "Subscriptions that receive the event feed by signed POST (Webhook 订阅)."},
 ]
 

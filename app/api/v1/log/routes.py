@@ -7,13 +7,14 @@ whose SHA-256 is the event's chain `hash` in `GET /events`, so the holder of an 
 from __future__ import annotations
 
 import base64
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, Field
 
 from app.api.deps import PrincipalDep, SessionDep
+from app.api.ops import TOO_LARGE
 from app.api.problems import responses
 from app.domain.checkpoints import ORIGIN
 from app.services import log as service
@@ -21,7 +22,6 @@ from app.services import log as service
 router = APIRouter(prefix="/log", tags=["log"])
 
 NOTE_MEDIA_TYPE = "text/plain; charset=utf-8"
-PUBLIC: dict[str, Any] = {"security": []}  # no token: these answer sizes and hashes only
 
 
 def _b64(value: bytes) -> str:
@@ -64,8 +64,10 @@ class ConsistencyProofRead(BaseModel):
     "/checkpoint",
     operation_id="get_log_checkpoint",
     response_class=PlainTextResponse,
-    responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}, "description": "A signed note."}},
-    openapi_extra=PUBLIC,
+    responses={
+        **TOO_LARGE,
+        200: {"content": {"text/plain": {"schema": {"type": "string"}}}, "description": "A signed note."},
+    },
 )
 async def get_checkpoint(request: Request, session: SessionDep) -> PlainTextResponse:
     """The latest checkpoint of the whole feed, signed: a C2SP `tlog-checkpoint` (origin, tree size, root in base64) in
@@ -74,7 +76,7 @@ async def get_checkpoint(request: Request, session: SessionDep) -> PlainTextResp
     return PlainTextResponse(signed.note, media_type=NOTE_MEDIA_TYPE)
 
 
-@router.get("/key", operation_id="get_log_key", response_model=LogKey, openapi_extra=PUBLIC)
+@router.get("/key", operation_id="get_log_key", response_model=LogKey, responses=TOO_LARGE)
 async def get_key(request: Request) -> LogKey:
     """The public key checkpoints are signed with. Public."""
     verifier = service.verifier(request.app.state.settings)
@@ -112,8 +114,7 @@ async def get_inclusion_proof(
     "/proof/consistency",
     operation_id="get_log_consistency_proof",
     response_model=ConsistencyProofRead,
-    responses={422: responses()[422]},
-    openapi_extra=PUBLIC,
+    responses={**TOO_LARGE, 422: responses()[422]},
 )
 async def get_consistency_proof(
     session: SessionDep,
