@@ -23,22 +23,22 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.api.problems import ProblemError, unauthenticated
 from app.db.paging import PageRequest
+from app.db.session import unit_of_work
 from app.domain.principal import Principal
 from app.services import idempotency
 from app.services.clock import Clock
 
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """One transaction per request, committed before the response is sent (scope="function")."""
-    sessionmaker = request.app.state.sessionmaker
-    async with sessionmaker() as session, session.begin():
+    """One transaction per write, committed before the response is sent (scope="function"); reads (GET, HEAD) run
+    in autocommit, without the BEGIN and COMMIT round trips (app.db.session.unit_of_work says why that is the same)."""
+    async with unit_of_work(request.app.state.sessionmaker, read_only=request.method in SAFE_METHODS) as session:
         yield session
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
-
-
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 # The one reader of the Authorization header. A FastAPI security class, so the operations that depend on it list the
@@ -230,12 +230,25 @@ UNMATCHABLE_VERSION = -1  # versions start at 1
 IfMatchDep = Annotated[int | None, Depends(if_match)]
 
 
+class ModelResponse(JSONResponse):
+    """A JSON response of a pydantic model, serialised once by pydantic-core: no `jsonable_encoder` pass, and the
+    route's `response_model` is not run again (FastAPI leaves a returned Response alone)."""
+
+    def render(self, content: Any) -> bytes:
+        return content.model_dump_json().encode() if isinstance(content, BaseModel) else super().render(content)
+
+
 def versioned(
     model: BaseModel, version: int, status_code: int = 200, headers: dict[str, str] | None = None
 ) -> JSONResponse:
-    return JSONResponse(
-        jsonable_encoder(model), status_code=status_code, headers={"ETag": etag(version), **(headers or {})}
-    )
+    return ModelResponse(model, status_code=status_code, headers={"ETag": etag(version), **(headers or {})})
+
+
+def page_response(
+    model: type[Page[Any]], items: Sequence[BaseModel], next_key: tuple[datetime, uuid.UUID] | None
+) -> JSONResponse:
+    """A page of already-built read models (they are not validated again)."""
+    return ModelResponse(model(items=list(items), next_cursor=encode_cursor(next_key)))
 
 
 # --- Idempotency-Key ---------------------------------------------------------------------------------------------

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import weakref
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import Session
+
+R = TypeVar("R")
 
 
 def async_url(url: str) -> str:
@@ -71,7 +76,9 @@ def create_engine(
         async_url(url),
         pool_size=pool_size,
         max_overflow=max_overflow,
-        pool_pre_ping=True,
+        # No pool_pre_ping: it cost every request three round trips (BEGIN; ";"; ROLLBACK). A connection PostgreSQL
+        # dropped is found by the statement that meets it: SQLAlchemy then invalidates it and every connection pooled
+        # before it; a read (`RetryFirstStatement`) runs that statement once more on a fresh connection.
         connect_args={
             "server_settings": {
                 "statement_timeout": str(statement_timeout_ms),
@@ -84,8 +91,74 @@ def create_engine(
     )
 
 
+class RetryFirstStatement(Session):
+    """The session of a read: it sends its first statement a second time, on a fresh connection, when the pooled
+    connection it went out on turns out to be dead (PostgreSQL restarted, a backend was terminated, a network blip).
+
+    That is safe because a read changes nothing and runs in autocommit: nothing ran before the first statement and
+    there is no transaction to lose. Writes are not retried: a write that meets a dead connection answers 503
+    (database-unavailable) and the client decides, as before. Either way SQLAlchemy invalidates the dead connection
+    and every connection pooled before it, so the next requests get fresh ones.
+    """
+
+    _first_sent = False
+
+    def _first(self, call: Callable[..., R], *args: Any, **kwargs: Any) -> R:
+        if self._first_sent:
+            return call(*args, **kwargs)
+        self._first_sent = True
+        try:
+            return call(*args, **kwargs)
+        except DBAPIError as exc:
+            if not exc.connection_invalidated:
+                raise
+            self.rollback()  # gives the dead connection back; the retry checks out one made after it
+            return call(*args, **kwargs)
+
+    def execute(self, *args: Any, **kwargs: Any) -> Any:
+        return self._first(super().execute, *args, **kwargs)
+
+    def scalar(self, *args: Any, **kwargs: Any) -> Any:
+        return self._first(super().scalar, *args, **kwargs)
+
+    def scalars(self, *args: Any, **kwargs: Any) -> Any:
+        return self._first(super().scalars, *args, **kwargs)
+
+
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+# One autocommit view per engine (it shares the engine's pool): built once, not per request.
+_autocommit: weakref.WeakKeyDictionary[AsyncEngine, AsyncEngine] = weakref.WeakKeyDictionary()
+
+
+def autocommit_engine(engine: AsyncEngine) -> AsyncEngine:
+    """The same engine and pool, with connections in autocommit: no BEGIN and COMMIT round trips."""
+    found = _autocommit.get(engine)
+    if found is None:
+        found = _autocommit[engine] = engine.execution_options(isolation_level="AUTOCOMMIT")
+    return found
+
+
+@asynccontextmanager
+async def unit_of_work(
+    sessionmaker: async_sessionmaker[AsyncSession], *, read_only: bool
+) -> AsyncIterator[AsyncSession]:
+    """A request's session. A write runs in one transaction, committed on success and rolled back on any exception.
+
+    A read runs in autocommit: each statement is its own transaction. Under READ COMMITTED (the server's default and
+    ours) a statement inside an explicit transaction also sees a snapshot of its own, so for statements that only read
+    this is what BEGIN … COMMIT would give, minus two round trips. Reads take no locks and change nothing.
+    """
+    if read_only:
+        bind = sessionmaker.kw.get("bind")
+        if isinstance(bind, AsyncEngine):
+            async with sessionmaker(bind=autocommit_engine(bind), sync_session_class=RetryFirstStatement) as session:
+                yield session
+            return
+    async with sessionmaker() as session, session.begin():
+        yield session
 
 
 @asynccontextmanager

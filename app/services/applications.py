@@ -26,7 +26,7 @@ from app.domain.principal import Principal
 from app.domain.rulesets import get_rule_set
 from app.services import audit, lifecycle, organizations
 from app.services.clock import Clock
-from app.services.eligibility import judge
+from app.services.eligibility import judge, judge_many
 from app.services.errors import InvalidReference, NotFound
 
 EXPERT_VISIBLE_STATUSES = ("under_review",)
@@ -50,15 +50,7 @@ async def expert_profiles(
         expert = found.get(expert_id)
         if expert is None:
             raise InvalidReference(loc=(*loc, index), msg="no such expert")
-        profiles.append(
-            review_rules.ExpertProfile(
-                expert_id=str(expert.id),
-                name=expert.name,
-                category=expert.category,
-                affiliation_org_id=str(expert.affiliation_org_id) if expert.affiliation_org_id else None,
-                declared_conflict_org_ids=frozenset(expert.declared_conflict_org_ids),
-            )
-        )
+        profiles.append(_profile(expert))
     return profiles
 
 
@@ -257,11 +249,20 @@ async def eligibility(
 # --- the guards' facts ------------------------------------------------------------------------------------------
 
 
-async def _panel_facts(session: AsyncSession, record: ApplicationRecord) -> app_rules.PanelFacts:
-    members = await repo.panel(session, record.id)
+def _profile(expert: Any) -> review_rules.ExpertProfile:
+    return review_rules.ExpertProfile(
+        expert_id=str(expert.id),
+        name=expert.name,
+        category=expert.category,
+        affiliation_org_id=str(expert.affiliation_org_id) if expert.affiliation_org_id else None,
+        declared_conflict_org_ids=frozenset(expert.declared_conflict_org_ids),
+    )
+
+
+def _panel_facts(record: ApplicationRecord, members: Sequence[Any]) -> app_rules.PanelFacts:
     rule_set = get_rule_set(record.rule_set)
     return app_rules.PanelFacts(
-        members=tuple(await expert_profiles(session, [m.expert_id for m in members])),
+        members=tuple(_profile(m) for m in members),
         involved_org_ids=tuple(involved_orgs(record)),
         min_size=rule_set.panel_min_size,
         categories=tuple(rule_set.panel_categories),
@@ -271,25 +272,37 @@ async def _panel_facts(session: AsyncSession, record: ApplicationRecord) -> app_
 async def facts_of(
     session: AsyncSession, principal: Principal, records: Sequence[ApplicationRecord], clock: Clock
 ) -> dict[uuid.UUID, app_rules.ApplicationFacts]:
-    """The guard facts of each application, gathered only for the actions this caller's table row opens."""
+    """The guard facts of many applications, gathered only for the actions this caller's table row opens on each:
+    one query per kind of fact (calls, organizations, eligibility's, panels, scores), whatever the number of rows."""
     today = clock.today()
     base = {r.id: app_rules.ApplicationFacts(status=r.status, today=today, fast_track=r.fast_track) for r in records}
     open_actions = {r.id: set(app_rules.LIFECYCLE.table_open(principal, base[r.id])) for r in records}
+    judged = [r for r in records if open_actions[r.id] & {"submit", "resubmit"}]
     call_ids = {r.call_id for r in records if r.call_id is not None and "submit" in open_actions[r.id]}
+    call_ids |= {r.call_id for r in judged if r.call_id is not None}
     calls = await calls_repo.get_many(session, call_ids) if call_ids else {}
     supervisor_step = {"recommend", "return", "reject"}
     lead_ids = {r.lead_org_id for r in records if principal.role == "province" and open_actions[r.id] & supervisor_step}
-    leads = await orgs_repo.get_many(session, lead_ids) if lead_ids else {}
+    # One read of organizations serves both the supervisor step (the lead's department) and eligibility.
+    org_ids = (
+        lead_ids | {r.lead_org_id for r in judged} | {uuid.UUID(p["org_id"]) for r in judged for p in r.participants}
+    )
+    orgs, revocations = await repo.organizations_with_revocations(session, org_ids)
+    verdicts = await judge_many(session, judged, today, orgs=(orgs, revocations), calls=calls)
+    panel_ids = [r.id for r in records if open_actions[r.id] & {"open_review", "conclude_review"}]
+    panels = await repo.panels(session, panel_ids) if panel_ids else {}
+    rounds = [(r.id, r.review_round) for r in records if "conclude_review" in open_actions[r.id]]
+    scored = await repo.scored_experts(session, rounds) if rounds else {}
     out = {}
     for r in records:
         opened = open_actions[r.id]
         call = calls.get(r.call_id) if r.call_id is not None else None
-        lead = leads.get(r.lead_org_id)
-        verdict = await judge(session, r, today) if opened & {"submit", "resubmit"} else None
+        lead = orgs.get(r.lead_org_id) if r.lead_org_id in lead_ids else None
+        verdict = verdicts.get(r.id)
         missing = 0
         if "conclude_review" in opened:
-            scored = {s.expert_id for s in await repo.scores(session, r.id, r.review_round)}
-            missing = sum(1 for m in await repo.panel(session, r.id) if m.expert_id not in scored)
+            done = scored[(r.id, r.review_round)]
+            missing = sum(1 for m in panels[r.id] if m.id not in done)
         out[r.id] = replace(
             base[r.id],
             call=CallWindow(call.status, call.opens_on, call.closes_on) if call is not None else None,
@@ -297,7 +310,7 @@ async def facts_of(
             plan=dict(r.plan),
             failing_checks=tuple(c.as_dict() for c in verdict.failing) if verdict is not None else (),
             lead_has_supervisor=lead is None or lead.supervisor_id is not None,
-            panel=await _panel_facts(session, r) if "open_review" in opened else None,
+            panel=_panel_facts(r, panels[r.id]) if "open_review" in opened else None,
             scores_missing=missing,
             review_passed=r.review_passed,
             aggregate_score=str(r.aggregate_score) if r.aggregate_score is not None else None,

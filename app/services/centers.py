@@ -4,11 +4,11 @@ and import (domain.md §6). The lifecycle actions are in `center_actions`; the r
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import Row, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import ApplicationRecord, CenterRecord, TransitionRecord
@@ -66,18 +66,6 @@ async def load_for_filing(
     return record
 
 
-async def list_centers(
-    session: AsyncSession,
-    principal: Principal,
-    page: PageRequest,
-    *,
-    status: str | None = None,
-    field: str | None = None,
-    lead_org_id: uuid.UUID | None = None,
-) -> PageResult[CenterRecord]:
-    return await repo.list_page(session, page, reach_of(principal), status=status, field=field, lead_org_id=lead_org_id)
-
-
 async def history(
     session: AsyncSession, principal: Principal, center_id: uuid.UUID, *, after: int | None, limit: int
 ) -> tuple[list[TransitionRecord], int | None]:
@@ -88,7 +76,8 @@ async def history(
 # --- the guards' facts, for one center or a page ------------------------------------------------------------------
 
 
-def _facts(record: CenterRecord, today: date, accepted: set[int], agencies: set[str]) -> rules.CenterFacts:
+def _facts(record: Any, today: date, accepted: frozenset[int], agencies: Collection[str]) -> rules.CenterFacts:
+    """The guard facts of a center: from its ORM record or from a lean read's row (the same column names)."""
     return rules.CenterFacts(
         status=record.status,
         today=today,
@@ -98,7 +87,7 @@ def _facts(record: CenterRecord, today: date, accepted: set[int], agencies: set[
         extension_months=record.extension_months,
         extension_requested_on=record.extension_requested_on,
         acceptance_requested_on=record.acceptance_requested_on,
-        accepted_report_years=frozenset(accepted),
+        accepted_report_years=accepted,
         legal_entity=dict(record.legal_entity),
         rectifying_kind=record.rectifying_kind,
         exit_requested_on=record.exit_requested_on,
@@ -107,24 +96,21 @@ def _facts(record: CenterRecord, today: date, accepted: set[int], agencies: set[
     )
 
 
+def _sees_agencies(principal: Principal) -> bool:
+    # Only a third party's guards look at the assessment agencies; nobody else pays for reading them.
+    return principal.role == "third_party"
+
+
 async def facts_of(
     session: AsyncSession, principal: Principal, records: Sequence[CenterRecord], clock: Clock
 ) -> dict[uuid.UUID, rules.CenterFacts]:
-    """The guard facts of many centers: one query per fact kind, whatever the number of centers."""
+    """The guard facts of many centers: one query per fact kind, whatever the number of centers (none at all for
+    the accepted report years of centers this request loaded: `repo.get` reads them with the row)."""
     ids = [r.id for r in records]
-    statuses = await repo.report_years_by_status(session, ids) if ids else {}
-    # Only a third party's guards look at the assessment agencies; nobody else pays for the query.
-    agencies = await repo.assessment_agencies(session, ids) if principal.role == "third_party" else {}
+    accepted = await repo.accepted_report_years(session, ids) if ids else {}
+    agencies = await repo.assessment_agencies(session, ids) if ids and _sees_agencies(principal) else {}
     today = clock.today()
-    return {
-        r.id: _facts(
-            r,
-            today,
-            {y for y, s in statuses.get(r.id, {}).items() if s == "accepted"},
-            agencies.get(r.id, set()),
-        )
-        for r in records
-    }
+    return {r.id: _facts(r, today, accepted[r.id], agencies.get(r.id, set())) for r in records}
 
 
 async def allowed_of(
@@ -133,6 +119,53 @@ async def allowed_of(
     """Each center's `allowed_actions` for this caller, from the same blockers as refusals and `GET …/actions`."""
     facts = await facts_of(session, principal, records, clock)
     return {r.id: rules.LIFECYCLE.allowed(principal, facts[r.id]) for r in records}
+
+
+# --- lean reads: plain rows with their guard facts, one statement each ---------------------------------------------
+
+
+def _allowed_from_row(principal: Principal, row: Row[Any], today: date) -> list[str]:
+    agencies = [str(a) for a in row.assessment_agency_ids or ()] if _sees_agencies(principal) else []
+    facts = _facts(row, today, frozenset(row.accepted_report_years or ()), agencies)
+    return rules.LIFECYCLE.allowed(principal, facts)
+
+
+async def read(
+    session: AsyncSession, principal: Principal, center_id: uuid.UUID, clock: Clock
+) -> tuple[Row[Any], list[str]]:
+    """One center as a plain row (every column), with the caller's `allowed_actions`: the same guards and facts as
+    `allowed_of`, read by the row's own statement."""
+    row = await repo.read(session, center_id, reach_of(principal), agencies=_sees_agencies(principal))
+    if row is None:
+        raise NotFound("center", str(center_id))
+    return row, _allowed_from_row(principal, row, clock.today())
+
+
+async def read_page(
+    session: AsyncSession,
+    principal: Principal,
+    page: PageRequest,
+    clock: Clock,
+    *,
+    status: str | None = None,
+    field: str | None = None,
+    lead_org_id: uuid.UUID | None = None,
+) -> PageResult[tuple[Row[Any], list[str]]]:
+    """A page of centers within the caller's reach, each with its `allowed_actions`: one statement for the page and
+    all its guard facts, whatever the page size."""
+    result = await repo.read_page(
+        session,
+        page,
+        reach_of(principal),
+        agencies=_sees_agencies(principal),
+        status=status,
+        field=field,
+        lead_org_id=lead_org_id,
+    )
+    today = clock.today()
+    return PageResult(
+        items=[(r, _allowed_from_row(principal, r, today)) for r in result.items], next_key=result.next_key
+    )
 
 
 async def action_views(

@@ -5,20 +5,24 @@ from __future__ import annotations
 import uuid
 from collections.abc import Collection
 from dataclasses import dataclass
+from datetime import date
 
-from sqlalchemy import ColumnElement, Select, exists, func, select, text
+from sqlalchemy import ColumnElement, Select, exists, func, select, text, tuple_
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import (
     ApplicationRecord,
+    CallRecord,
     CenterRecord,
+    ExpertRecord,
     OrganizationRecord,
     PanelMemberRecord,
     ReviewScoreRecord,
     SiteVisitRecord,
 )
 from app.db.paging import PageRequest, PageResult
-from app.db.repositories.common import keyset_page
+from app.db.repositories.common import keep_loaded, keyset_page
 from app.domain.eligibility import PLAN_COUNTED_STATUSES
 
 # pg_advisory_xact_lock(int, int) keys; the other classes are in app/services/centers.py (0x7E1C_0002, 0x7E1C_0003).
@@ -65,10 +69,22 @@ def _query(reach: Reach) -> Select[ApplicationRecord]:
 async def get(
     session: AsyncSession, application_id: uuid.UUID, reach: Reach, *, for_update: bool = False
 ) -> ApplicationRecord | None:
-    query = _query(reach).where(ApplicationRecord.id == application_id)
+    """The application; its call comes with it (same statement) into the session, for the guards and eligibility."""
+    query = (
+        _query(reach)
+        .add_columns(CallRecord)
+        .outerjoin(CallRecord, CallRecord.id == ApplicationRecord.call_id)
+        .where(ApplicationRecord.id == application_id)
+    )
     if for_update:
         query = query.with_for_update(of=ApplicationRecord)
-    return (await session.execute(query)).scalar_one_or_none()
+    row = (await session.execute(query)).one_or_none()
+    if row is None:
+        return None
+    record: ApplicationRecord = row[0]
+    if row[1] is not None:
+        keep_loaded(session, row[1])
+    return record
 
 
 async def add(session: AsyncSession, record: ApplicationRecord) -> ApplicationRecord:
@@ -119,6 +135,28 @@ async def other_live_in_call(
     return list((await session.execute(query)).scalars())
 
 
+async def live_in_calls(
+    session: AsyncSession, pairs: Collection[tuple[uuid.UUID, uuid.UUID]]
+) -> dict[tuple[uuid.UUID, uuid.UUID], list[uuid.UUID]]:
+    """{(lead, call): the lead's applications in that call that count for one center, one plan, oldest first}, for
+    many (lead, call) pairs in one query (`other_live_in_call` for a page)."""
+    out: dict[tuple[uuid.UUID, uuid.UUID], list[uuid.UUID]] = {pair: [] for pair in pairs}
+    if not pairs:
+        return out
+    query = (
+        select(ApplicationRecord.id, ApplicationRecord.lead_org_id, ApplicationRecord.call_id)
+        .where(
+            tuple_(ApplicationRecord.lead_org_id, ApplicationRecord.call_id).in_(list(pairs)),
+            ApplicationRecord.status.in_(PLAN_COUNTED_STATUSES),
+        )
+        .order_by(ApplicationRecord.created_at, ApplicationRecord.id)
+    )
+    for row in (await session.execute(query)).all():
+        if row.call_id is not None:
+            out[(row.lead_org_id, row.call_id)].append(row.id)
+    return out
+
+
 async def lock_lead_for_submission(session: AsyncSession, lead_org_id: uuid.UUID) -> None:
     """Serialise submissions by one lead until the transaction ends.
 
@@ -128,6 +166,31 @@ async def lock_lead_for_submission(session: AsyncSession, lead_org_id: uuid.UUID
     """
     key = int.from_bytes(lead_org_id.bytes[:4], "big", signed=True)
     await session.execute(text("SELECT pg_advisory_xact_lock(:a, :b)"), {"a": ONE_PLAN_LOCK, "b": key})
+
+
+async def organizations_with_revocations(
+    session: AsyncSession, org_ids: Collection[uuid.UUID]
+) -> tuple[dict[uuid.UUID, OrganizationRecord], dict[uuid.UUID, list[date]]]:
+    """Organizations by id, and for each the dates its centers were revoked for cause (eligibility looks at the
+    lead's): one query for both."""
+    if not org_ids:
+        return {}, {}
+    revoked = (
+        select(func.array_agg(aggregate_order_by(CenterRecord.revoked_on, CenterRecord.revoked_on)))
+        .where(
+            CenterRecord.lead_org_id == OrganizationRecord.id,
+            CenterRecord.status == "revoked",
+            CenterRecord.revoked_on.is_not(None),
+            CenterRecord.revocation_reason_code != "voluntary_exit",
+        )
+        .scalar_subquery()
+    )
+    query = select(OrganizationRecord, revoked).where(OrganizationRecord.id.in_(list(org_ids)))
+    orgs: dict[uuid.UUID, OrganizationRecord] = {}
+    dates: dict[uuid.UUID, list[date]] = {}
+    for org, revoked_on in (await session.execute(query)).all():
+        orgs[org.id], dates[org.id] = org, list(revoked_on or ())
+    return orgs, dates
 
 
 async def for_cause_revocations(session: AsyncSession, lead_org_id: uuid.UUID) -> list[CenterRecord]:
@@ -146,6 +209,37 @@ async def for_cause_revocations(session: AsyncSession, lead_org_id: uuid.UUID) -
 async def panel(session: AsyncSession, application_id: uuid.UUID) -> list[PanelMemberRecord]:
     query = select(PanelMemberRecord).where(PanelMemberRecord.application_id == application_id)
     return list((await session.execute(query.order_by(PanelMemberRecord.position))).scalars())
+
+
+async def panels(session: AsyncSession, application_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, list[ExpertRecord]]:
+    """{application: its panel's experts in panel order}, for many applications in one query."""
+    out: dict[uuid.UUID, list[ExpertRecord]] = {ident: [] for ident in application_ids}
+    if not application_ids:
+        return out
+    query = (
+        select(PanelMemberRecord.application_id, ExpertRecord)
+        .join(ExpertRecord, ExpertRecord.id == PanelMemberRecord.expert_id)
+        .where(PanelMemberRecord.application_id.in_(list(application_ids)))
+        .order_by(PanelMemberRecord.application_id, PanelMemberRecord.position)
+    )
+    for application_id, expert in (await session.execute(query)).all():
+        out[application_id].append(expert)
+    return out
+
+
+async def scored_experts(
+    session: AsyncSession, rounds: Collection[tuple[uuid.UUID, int]]
+) -> dict[tuple[uuid.UUID, int], set[uuid.UUID]]:
+    """{(application, round): the experts who scored it in that round}, for many applications in one query."""
+    out: dict[tuple[uuid.UUID, int], set[uuid.UUID]] = {key: set() for key in rounds}
+    if not rounds:
+        return out
+    query = select(ReviewScoreRecord.application_id, ReviewScoreRecord.round, ReviewScoreRecord.expert_id).where(
+        tuple_(ReviewScoreRecord.application_id, ReviewScoreRecord.round).in_(list(rounds))
+    )
+    for application_id, round_, expert_id in (await session.execute(query)).all():
+        out[(application_id, round_)].add(expert_id)
+    return out
 
 
 async def replace_panel(session: AsyncSession, application_id: uuid.UUID, expert_ids: Collection[uuid.UUID]) -> None:

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import CallRecord
 from app.db.paging import PageRequest, PageResult
-from app.db.repositories.common import keyset_page
+from app.db.repositories.common import keyset_page, loaded
 
 
 async def get(session: AsyncSession, call_id: uuid.UUID, *, for_update: bool = False) -> CallRecord | None:
@@ -21,8 +21,11 @@ async def get(session: AsyncSession, call_id: uuid.UUID, *, for_update: bool = F
 
 
 async def get_many(session: AsyncSession, ids: Collection[uuid.UUID]) -> dict[uuid.UUID, CallRecord]:
-    query = select(CallRecord).where(CallRecord.id.in_(list(ids)))
-    return {r.id: r for r in (await session.execute(query)).scalars()}
+    found = loaded(session, CallRecord, ids)
+    if missing := [i for i in ids if i not in found]:
+        query = select(CallRecord).where(CallRecord.id.in_(missing))
+        found.update({r.id: r for r in (await session.execute(query)).scalars()})
+    return found
 
 
 async def add(session: AsyncSession, record: CallRecord) -> CallRecord:

@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 from typing import Any
 
-from sqlalchemy import ColumnElement, ScalarSelect, Select, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, Row, ScalarSelect, Select, and_, case, event, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from app.db.models import (
     AnnualReportRecord,
@@ -21,7 +22,7 @@ from app.db.models import (
     TransitionRecord,
 )
 from app.db.paging import PageRequest, PageResult
-from app.db.repositories.common import keyset_page
+from app.db.repositories.common import keyset_page, keyset_rows
 from app.domain.deadlines import CenterChange, CenterHistory, ReportFiling, local_date
 
 
@@ -33,23 +34,30 @@ class Reach:
     agency_org_id: uuid.UUID | None = None
 
 
+# Table columns, not ORM attributes: the same conditions serve the ORM loads and the lean Core reads, which then
+# skip the ORM's compile and loading steps altogether.
+_CENTERS = CenterRecord.__table__.c
+_ORGS = OrganizationRecord.__table__.c
+_ENTRIES = AssessmentEntryRecord.__table__.c
+_CYCLES = AssessmentCycleRecord.__table__.c
+_REPORTS = AnnualReportRecord.__table__.c
+
+
 def _condition(reach: Reach) -> ColumnElement[bool] | None:
     if reach.everything:
         return None
     if reach.lead_org_id is not None:
-        return CenterRecord.lead_org_id == reach.lead_org_id
+        return _CENTERS.lead_org_id == reach.lead_org_id
     if reach.supervised_by is not None:
-        return CenterRecord.lead_org_id.in_(
-            select(OrganizationRecord.id).where(OrganizationRecord.supervisor_id == reach.supervised_by)
-        )
+        return _CENTERS.lead_org_id.in_(select(_ORGS.id).where(_ORGS.supervisor_id == reach.supervised_by))
     if reach.agency_org_id is not None:
         entrusted = (
-            select(AssessmentEntryRecord.center_id)
-            .join(AssessmentCycleRecord, AssessmentCycleRecord.id == AssessmentEntryRecord.cycle_id)
-            .where(AssessmentCycleRecord.entrusted_to_org_id == reach.agency_org_id)
+            select(_ENTRIES.center_id)
+            .join(AssessmentCycleRecord.__table__, _CYCLES.id == _ENTRIES.cycle_id)
+            .where(_CYCLES.entrusted_to_org_id == reach.agency_org_id)
         )
-        return or_(CenterRecord.acceptance_agency_org_id == reach.agency_org_id, CenterRecord.id.in_(entrusted))
-    return CenterRecord.id.is_(None)
+        return or_(_CENTERS.acceptance_agency_org_id == reach.agency_org_id, _CENTERS.id.in_(entrusted))
+    return _CENTERS.id.is_(None)
 
 
 def _query(reach: Reach) -> Select[CenterRecord]:
@@ -58,13 +66,115 @@ def _query(reach: Reach) -> Select[CenterRecord]:
     return query if condition is None else query.where(condition)
 
 
+# --- the guards' facts that live outside the center row, as columns of the same statement -------------------------
+
+
+def _accepted_years() -> ScalarSelect[Any]:
+    """The years of the center's accepted annual reports (NULL when none), correlated to the outer `centers` row."""
+    return (
+        select(func.array_agg(_REPORTS.period_year))
+        .where(_REPORTS.center_id == _CENTERS.id, _REPORTS.status == "accepted")
+        .scalar_subquery()
+    )
+
+
+def _agencies() -> ScalarSelect[Any]:
+    """The agencies entrusted with an assessment cycle that includes the center (NULL when none)."""
+    return (
+        select(func.array_agg(_CYCLES.entrusted_to_org_id))
+        .select_from(
+            AssessmentEntryRecord.__table__.join(AssessmentCycleRecord.__table__, _CYCLES.id == _ENTRIES.cycle_id)
+        )
+        .where(_ENTRIES.center_id == _CENTERS.id, _CYCLES.entrusted_to_org_id.is_not(None))
+        .scalar_subquery()
+    )
+
+
+# Per session: {center id: accepted report years}, filled by every load of a center, so the guards of the request
+# that loaded it (before and after an action) need no query of their own. A flush that touches annual reports
+# forgets it.
+_ACCEPTED = "tic.center_accepted_years"
+
+
+@event.listens_for(Session, "before_flush")
+def _forget_accepted_years(session: Session, flush_context: Any, instances: Any) -> None:
+    if _ACCEPTED in session.info and any(
+        isinstance(o, AnnualReportRecord) for o in (*session.new, *session.dirty, *session.deleted)
+    ):
+        del session.info[_ACCEPTED]
+
+
+def _years(value: Any) -> frozenset[int]:
+    return frozenset(value or ())
+
+
+async def accepted_report_years(
+    session: AsyncSession, center_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, frozenset[int]]:
+    """{center_id: years of its accepted annual reports} for many centers: one query for those not loaded yet."""
+    known: dict[uuid.UUID, frozenset[int]] = session.info.setdefault(_ACCEPTED, {})
+    missing = [cid for cid in center_ids if cid not in known]
+    if missing:
+        query = select(_CENTERS.id, _accepted_years()).where(_CENTERS.id.in_(missing))
+        found = {cid: _years(years) for cid, years in (await session.execute(query)).all()}
+        known.update({cid: found.get(cid, frozenset()) for cid in missing})
+    return {cid: known[cid] for cid in center_ids}
+
+
 async def get(
     session: AsyncSession, center_id: uuid.UUID, reach: Reach, *, for_update: bool = False
 ) -> CenterRecord | None:
-    query = _query(reach).where(CenterRecord.id == center_id)
+    """The center as an ORM record (for writes), its accepted report years read by the same statement."""
+    query = _query(reach).add_columns(_accepted_years()).where(_CENTERS.id == center_id)
     if for_update:
         query = query.with_for_update(of=CenterRecord)
-    return (await session.execute(query)).scalar_one_or_none()
+    row = (await session.execute(query)).one_or_none()
+    if row is None:
+        return None
+    record: CenterRecord = row[0]
+    years = row[1]
+    session.info.setdefault(_ACCEPTED, {})[record.id] = _years(years)
+    return record
+
+
+def _lean(reach: Reach, *, agencies: bool) -> Select[Any]:
+    """Every column of the center plus its guard facts, as plain rows: no identity map, no ORM loading."""
+    facts = [_accepted_years().label("accepted_report_years")]
+    if agencies:
+        facts.append(_agencies().label("assessment_agency_ids"))
+    query = select(CenterRecord.__table__, *facts)
+    condition = _condition(reach)
+    return query if condition is None else query.where(condition)
+
+
+async def read(session: AsyncSession, center_id: uuid.UUID, reach: Reach, *, agencies: bool) -> Row[Any] | None:
+    """One center for a read, with its guard facts (`accepted_report_years`, and `assessment_agency_ids` when asked):
+    one statement."""
+    row: Row[Any] | None = (
+        await session.execute(_lean(reach, agencies=agencies).where(_CENTERS.id == center_id))
+    ).one_or_none()
+    return row
+
+
+async def read_page(
+    session: AsyncSession,
+    page: PageRequest,
+    reach: Reach,
+    *,
+    agencies: bool,
+    status: str | None,
+    field: str | None,
+    lead_org_id: uuid.UUID | None,
+) -> PageResult[Row[Any]]:
+    """A page of centers for a read, each row with its guard facts: one statement, whatever the page size."""
+    query = _lean(reach, agencies=agencies)
+    if status:
+        query = query.where(_CENTERS.status == status)
+    if field:
+        query = query.where(_CENTERS.field == field)
+    if lead_org_id:
+        query = query.where(_CENTERS.lead_org_id == lead_org_id)
+    return await keyset_rows(session, query, _CENTERS, page)
 
 
 async def add(session: AsyncSession, record: CenterRecord) -> CenterRecord:
@@ -76,25 +186,6 @@ async def add(session: AsyncSession, record: CenterRecord) -> CenterRecord:
 async def count_with_code_prefix(session: AsyncSession, prefix: str) -> int:
     query = select(func.count()).select_from(CenterRecord).where(CenterRecord.code.startswith(prefix))
     return int((await session.execute(query)).scalar_one())
-
-
-async def list_page(
-    session: AsyncSession,
-    page: PageRequest,
-    reach: Reach,
-    *,
-    status: str | None,
-    field: str | None,
-    lead_org_id: uuid.UUID | None,
-) -> PageResult[CenterRecord]:
-    query = _query(reach)
-    if status:
-        query = query.where(CenterRecord.status == status)
-    if field:
-        query = query.where(CenterRecord.field == field)
-    if lead_org_id:
-        query = query.where(CenterRecord.lead_org_id == lead_org_id)
-    return await keyset_page(session, query, CenterRecord, page)
 
 
 async def all_in_reach(
@@ -287,19 +378,6 @@ async def add_report(session: AsyncSession, record: AnnualReportRecord) -> Annua
 async def reports(session: AsyncSession, center_id: uuid.UUID, page: PageRequest) -> PageResult[AnnualReportRecord]:
     query = select(AnnualReportRecord).where(AnnualReportRecord.center_id == center_id)
     return await keyset_page(session, query, AnnualReportRecord, page)
-
-
-async def report_years_by_status(session: AsyncSession, center_ids: list[uuid.UUID]) -> dict[uuid.UUID, dict[int, str]]:
-    """{center_id: {period_year: status}} for many centers in one query."""
-    out: dict[uuid.UUID, dict[int, str]] = {cid: {} for cid in center_ids}
-    if not center_ids:
-        return out
-    query = select(AnnualReportRecord.center_id, AnnualReportRecord.period_year, AnnualReportRecord.status).where(
-        AnnualReportRecord.center_id.in_(center_ids)
-    )
-    for center_id, year, status in (await session.execute(query)).all():
-        out[center_id][year] = status
-    return out
 
 
 # --- change requests --------------------------------------------------------------------------------------------

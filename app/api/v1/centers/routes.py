@@ -21,7 +21,7 @@ from app.api.deps import (
     ProvinceDep,
     SessionDep,
     created,
-    paginate,
+    page_response,
     versioned,
 )
 from app.api.problems import responses
@@ -62,10 +62,14 @@ async def list_centers(
     lead_org_id: Annotated[uuid.UUID | None, Query()] = None,
     *,
     clock: ClockDep,
-) -> dict[str, object]:
+) -> JSONResponse:
     """Centers within the caller's reach, oldest first."""
-    result = await service.list_centers(session, principal, page, status=status, field=field, lead_org_id=lead_org_id)
-    return paginate(await _reads(session, principal, result.items, clock), result.next_key)
+    result = await service.read_page(
+        session, principal, page, clock, status=status, field=field, lead_org_id=lead_org_id
+    )
+    return page_response(
+        Page[CenterRead], [center_read(row, allowed) for row, allowed in result.items], result.next_key
+    )
 
 
 @router.post(
@@ -96,8 +100,8 @@ async def get_center(
     center_id: uuid.UUID, session: SessionDep, principal: PrincipalDep, clock: ClockDep
 ) -> JSONResponse:
     """One center with its `ETag` and the caller's `allowed_actions`."""
-    record = await service.load(session, principal, center_id)
-    return versioned(await _read(session, principal, record, clock), record.version)
+    row, allowed = await service.read(session, principal, center_id, clock)
+    return versioned(center_read(row, allowed), row.version)
 
 
 @router.patch(

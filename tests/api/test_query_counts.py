@@ -1,0 +1,194 @@
+"""Reads at the floor (issue 13): how many SQL statements a request sends, pinned, so an N+1 cannot come back.
+
+The requests run as in production (the service's own session per request, committed for real: `committed_client`),
+and `tests/querycount.py` counts every statement the engine sends, the transaction's own BEGIN and COMMIT included.
+A single read sends at most 3, a transition at most 8, a page at most 5 — and a page of 50 sends exactly as many as a
+page of 1: the guard facts of a page are gathered in one query per fact kind, not one per row. Every list's
+`allowed_actions` are also compared, row by row, with the single read's.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from tests.api.helpers import World, act, draft, make_world, other_lead, recommended, reviewed, submitted, under_review
+from tests.api.test_centers import accepted_report, import_center, orgs
+from tests.querycount import Statements, count_statements
+
+pytestmark = pytest.mark.race  # commits for real; committed_client empties the tables afterwards
+
+SINGLE_READ = 3
+PAGE = 5
+TRANSITION = 8
+CENTERS = "/api/v1/centers"
+APPS = "/api/v1/applications"
+
+
+async def sent_by(engine: AsyncEngine, request: Any) -> tuple[httpx.Response, Statements]:
+    with count_statements(engine) as sent:
+        response = await request
+    assert response.status_code in (200, 201), response.text
+    return response, sent
+
+
+async def page_counts(
+    client: httpx.AsyncClient, engine: AsyncEngine, path: str, headers: dict[str, str], full: int
+) -> tuple[Statements, Statements, list[dict[str, Any]]]:
+    """(statements for a page of 1, for a page of `full`, the items of the full page)."""
+    one, sent_one = await sent_by(engine, client.get(path, params={"limit": 1}, headers=headers))
+    assert len(one.json()["items"]) == 1
+    many, sent_many = await sent_by(engine, client.get(path, params={"limit": full}, headers=headers))
+    assert len(many.json()["items"]) == full, many.json()
+    return sent_one, sent_many, many.json()["items"]
+
+
+async def assert_rows_read_alike(
+    client: httpx.AsyncClient, path: str, items: list[dict[str, Any]], headers: dict[str, str]
+) -> None:
+    """Every row of a page shows the allowed actions the single read of that row shows (and is the same row)."""
+    for item in items:
+        single = await client.get(f"{path}/{item['id']}", headers=headers)
+        assert single.status_code == 200, single.text
+        assert single.json() == item, (item["id"], single.json()["allowed_actions"], item["allowed_actions"])
+
+
+# --- centers -----------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+async def centers(committed_client: httpx.AsyncClient, auth: Any) -> dict[str, Any]:
+    """One lead's 50 centers in several states and windows, two with an accepted annual report (a fact of the lead's
+    guards)."""
+    w = await orgs(committed_client, auth)
+    made = []
+    for i in range(50):
+        status = ("under_construction", "recognized")[i % 2]
+        extra: dict[str, Any] = {"recognized_on": "2025-12-20"} if status == "recognized" else {}
+        if i % 4 == 2:  # still building, not yet in the acceptance window
+            extra.update(construction_starts_on="2024-12-01", construction_ends_on="2027-11-30")
+        made.append(await import_center(committed_client, w, name=f"河南省技术创新中心{i:02d}", status=status, **extra))
+    for center in made[:2]:
+        await accepted_report(committed_client, w, center["id"], 2023)
+    return {**w, "centers": made}
+
+
+@pytest.mark.parametrize("role", ["applicant", "supervisor", "province", "third_party"])
+async def test_a_center_page_of_50_sends_what_a_page_of_1_sends_and_matches_the_single_reads(
+    committed_client: httpx.AsyncClient, engine: AsyncEngine, centers: dict[str, Any], role: str
+) -> None:
+    headers = centers[role]
+    if role == "third_party":  # an agency reads the centers whose acceptance it is entrusted with
+        for center in centers["centers"]:
+            response = await committed_client.patch(
+                f"{CENTERS}/{center['id']}",
+                json={"acceptance_agency_org_id": centers["agency"]["id"]},
+                headers=centers["province"],
+            )
+            assert response.status_code == 200, response.text
+    sent_one, sent_many, items = await page_counts(committed_client, engine, CENTERS, headers, 50)
+    assert len(sent_many) == len(sent_one), f"page of 1:\n{sent_one.render()}\npage of 50:\n{sent_many.render()}"
+    assert len(sent_many) <= PAGE, sent_many.render()
+    await assert_rows_read_alike(committed_client, CENTERS, items, headers)
+
+
+@pytest.mark.parametrize("role", ["applicant", "supervisor", "province", "third_party"])
+async def test_a_single_center_read_sends_at_most_3_statements(
+    committed_client: httpx.AsyncClient, engine: AsyncEngine, auth: Any, role: str
+) -> None:
+    w = await orgs(committed_client, auth)
+    center = await import_center(committed_client, w)
+    await accepted_report(committed_client, w, center["id"], 2023)
+    if role == "third_party":
+        response = await committed_client.patch(
+            f"{CENTERS}/{center['id']}", json={"acceptance_agency_org_id": w["agency"]["id"]}, headers=w["province"]
+        )
+        assert response.status_code == 200, response.text
+    response, sent = await sent_by(engine, committed_client.get(f"{CENTERS}/{center['id']}", headers=w[role]))
+    assert len(sent) <= SINGLE_READ, sent.render()
+    assert response.json()["id"] == center["id"]
+
+
+async def test_a_center_transition_sends_at_most_8_statements(
+    committed_client: httpx.AsyncClient, engine: AsyncEngine, auth: Any
+) -> None:
+    w = await orgs(committed_client, auth)
+    center = await import_center(committed_client, w)
+    response, sent = await sent_by(
+        engine,
+        committed_client.post(
+            f"{CENTERS}/{center['id']}/request_exit", json={"reason": "战略调整"}, headers=w["applicant"]
+        ),
+    )
+    assert response.json()["status"] == "under_construction"
+    assert len(sent) <= TRANSITION, sent.render()
+
+
+# --- applications ------------------------------------------------------------------------------------------------
+
+
+async def mixed_applications(client: httpx.AsyncClient, auth: Any, world: World) -> None:
+    """Applications in every state the province and the supervisor have guards for, each under a lead of its own."""
+
+    async def lead() -> World:
+        _, applicant = await other_lead(client, world, auth)
+        org = applicant  # the applicant headers carry the new lead's org
+        return World(**{**world.__dict__, "applicant": org})
+
+    for build in (submitted, recommended):
+        await build(client, await lead())
+    await under_review(client, await lead(), auth)
+    await reviewed(client, await lead(), auth)
+
+
+async def test_an_application_page_sends_one_query_per_fact_kind_whatever_its_size(
+    committed_client: httpx.AsyncClient, engine: AsyncEngine, auth: Any
+) -> None:
+    world = await make_world(committed_client, auth)
+    # A lead's drafts: submit is open on each, so each row's guards need its eligibility (the heaviest facts).
+    for i in range(50):
+        await draft(committed_client, world, proposed_name=f"河南省技术创新中心草案{i:02d}")
+    sent_one, sent_many, items = await page_counts(committed_client, engine, APPS, world.applicant, 50)
+    assert len(sent_many) == len(sent_one), f"page of 1:\n{sent_one.render()}\npage of 50:\n{sent_many.render()}"
+    assert len(sent_many) <= PAGE, sent_many.render()
+    assert all(item["allowed_actions"] == ["submit", "withdraw"] for item in items), items[0]
+    await assert_rows_read_alike(committed_client, APPS, items, world.applicant)
+
+
+async def test_a_mixed_application_page_matches_the_single_reads_for_every_role(
+    committed_client: httpx.AsyncClient, engine: AsyncEngine, auth: Any
+) -> None:
+    world = await make_world(committed_client, auth)
+    await mixed_applications(committed_client, auth, world)
+    counts = {}
+    for role, headers in (("province", world.province), ("supervisor", world.supervisor)):
+        response, sent = await sent_by(engine, committed_client.get(APPS, params={"limit": 50}, headers=headers))
+        items = response.json()["items"]
+        assert len(items) == 4
+        assert len(sent) <= PAGE, sent.render()
+        counts[role] = len(sent)
+        await assert_rows_read_alike(committed_client, APPS, items, headers)
+    # The same kinds of rows, twice as many of each: not one statement more.
+    await mixed_applications(committed_client, auth, world)
+    response, sent = await sent_by(engine, committed_client.get(APPS, params={"limit": 50}, headers=world.province))
+    assert len(response.json()["items"]) == 8
+    assert len(sent) == counts["province"], sent.render()
+
+
+async def test_a_single_application_read_and_a_transition_stay_within_their_statements(
+    committed_client: httpx.AsyncClient, engine: AsyncEngine, auth: Any
+) -> None:
+    world = await make_world(committed_client, auth)
+    application = await draft(committed_client, world)
+    for headers in (world.applicant, world.supervisor, world.province):
+        _, sent = await sent_by(engine, committed_client.get(f"{APPS}/{application['id']}", headers=headers))
+        assert len(sent) <= SINGLE_READ, sent.render()
+    application = await act(committed_client, application["id"], "submit", world.applicant)
+    response, sent = await sent_by(
+        engine, committed_client.post(f"{APPS}/{application['id']}/recommend", headers=world.supervisor)
+    )
+    assert response.json()["status"] == "recommended"
+    assert len(sent) <= TRANSITION, sent.render()
