@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
 import uuid
+from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any
 
 import anyio
@@ -15,13 +18,73 @@ from app.domain.principal import ORG_ROLES, ROLE_NAMES, Principal
 from app.settings import Settings
 
 
+class VerifiedTokens:
+    """A bounded LRU of tokens already verified, keyed by the SHA-256 of the token (never the token itself): a caller
+    that sends the same token with every request pays for the signature check and the claims once.
+
+    An entry answers only until the token's `exp` and, for tokens verified against a JWKS, no longer than the key set
+    is cached (`PyJWKClient`'s lifespan): a key the issuer rotated out stops being honoured as soon as the verifier
+    itself would stop trusting it. Failures are never cached.
+    """
+
+    def __init__(self, size: int = 4096, *, clock: Callable[[], float] | None = None) -> None:
+        self._size = size
+        self._clock = clock or (lambda: time.time())
+        self._entries: OrderedDict[bytes, tuple[Principal, float]] = OrderedDict()
+
+    @staticmethod
+    def key(token: str) -> bytes:
+        return hashlib.sha256(token.encode()).digest()
+
+    def get(self, key: bytes) -> Principal | None:
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        principal, until = entry
+        if self._clock() >= until:
+            del self._entries[key]
+            return None
+        self._entries.move_to_end(key)
+        return principal
+
+    def put(self, key: bytes, principal: Principal, until: float) -> None:
+        self._entries[key] = (principal, until)
+        self._entries.move_to_end(key)
+        while len(self._entries) > self._size:
+            self._entries.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+# PyJWKClient's default lifespan of a fetched key set (seconds); entries of JWKS tokens live no longer than it.
+JWKS_LIFESPAN_SECONDS = 300
+
+
 class TokenVerifier:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, cache: VerifiedTokens | None = None) -> None:
         self._secret = settings.auth_secret.get_secret_value()
         self._audience = settings.auth_audience
-        self._jwks = PyJWKClient(settings.auth_jwks_url, cache_keys=True) if settings.auth_jwks_url else None
+        self._jwks = (
+            PyJWKClient(settings.auth_jwks_url, cache_keys=True, lifespan=JWKS_LIFESPAN_SECONDS)
+            if settings.auth_jwks_url
+            else None
+        )
+        self.cache = cache if cache is not None else VerifiedTokens()
 
     async def verify(self, token: str) -> Principal:
+        key = self.cache.key(token)
+        cached = self.cache.get(key)
+        if cached is not None:
+            return cached
+        principal, claims = await self._verify(token)
+        until = float(claims["exp"])
+        if self._jwks is not None:
+            until = min(until, time.time() + JWKS_LIFESPAN_SECONDS)
+        self.cache.put(key, principal, until)
+        return principal
+
+    async def _verify(self, token: str) -> tuple[Principal, dict[str, Any]]:
         try:
             if self._jwks is not None:
                 jwks = self._jwks
@@ -46,7 +109,7 @@ class TokenVerifier:
             raise unauthenticated("The token has expired.") from exc
         except (jwt.PyJWTError, ValueError) as exc:
             raise unauthenticated(f"The token is not valid: {type(exc).__name__}.") from exc
-        return principal_from_claims(claims)
+        return principal_from_claims(claims), claims
 
 
 def _uuid_claim(claims: dict[str, Any], name: str) -> uuid.UUID | None:
@@ -96,4 +159,4 @@ def issue_token(
     return jwt.encode(claims, secret, algorithm="HS256")
 
 
-__all__ = ["ProblemError", "TokenVerifier", "issue_token", "principal_from_claims"]
+__all__ = ["ProblemError", "TokenVerifier", "VerifiedTokens", "issue_token", "principal_from_claims"]
