@@ -98,10 +98,10 @@ class RouteTable:
     """
 
     def __init__(self) -> None:
-        self._entries: list[tuple[re.Pattern[str], str, frozenset[str]]] | None = None
+        self._entries: list[tuple[str, int, re.Pattern[str], str, frozenset[str]]] | None = None
         self._protected: frozenset[tuple[str, str]] = frozenset()
 
-    def _build(self, app: Any) -> list[tuple[re.Pattern[str], str, frozenset[str]]]:
+    def _build(self, app: Any) -> list[tuple[str, int, re.Pattern[str], str, frozenset[str]]]:
         methods: dict[str, set[str]] = {}
         protected: set[tuple[str, str]] = set()
         walk = getattr(fastapi.routing, "iter_route_contexts", None)
@@ -116,7 +116,19 @@ class RouteTable:
         for path, operations in app.openapi().get("paths", {}).items():
             methods.setdefault(path, set()).update(verb.upper() for verb in operations)
         self._protected = frozenset(protected)
-        return [(compile_path(path)[0], path, frozenset(verbs)) for path, verbs in methods.items()]
+        # Each template's literal start (up to its first parameter) and number of segments (-1 when a `:path`
+        # parameter may span several): a path that differs in either cannot match, so the regex runs only for the one
+        # or two templates that can, after cheap checks of the other ~80.
+        return [
+            (
+                path.split("{", 1)[0],
+                -1 if ":path}" in path else path.count("/"),
+                compile_path(path)[0],
+                path,
+                frozenset(verbs),
+            )
+            for path, verbs in methods.items()
+        ]
 
     def match(self, scope: Scope) -> tuple[str | None, frozenset[str], bool]:
         """The template the router picks for this path and method (a full match first, as Starlette does, else the
@@ -130,8 +142,9 @@ class RouteTable:
         full: str | None = None
         partial: str | None = None
         allowed: set[str] = set()
-        for regex, template, methods in self._entries:
-            if regex.match(path):
+        segments = path.count("/")
+        for prefix, slashes, regex, template, methods in self._entries:
+            if slashes in (segments, -1) and path.startswith(prefix) and regex.match(path):
                 allowed |= methods
                 if full is None and method in methods:
                     full = template
