@@ -21,7 +21,7 @@ from app.api.deps import (
     PrincipalDep,
     SessionDep,
     created,
-    paginate,
+    page_response,
     versioned,
 )
 from app.api.problems import ProblemError, responses
@@ -96,7 +96,7 @@ async def list_applications(
     formation_mode: Annotated[FormationMode | None, Query()] = None,
     *,
     clock: ClockDep,
-) -> dict[str, object]:
+) -> JSONResponse:
     """Applications within the caller's reach, oldest first, filtered by the named fields."""
     result = await service.list_applications(
         session,
@@ -108,7 +108,7 @@ async def list_applications(
         lead_org_id=lead_org_id,
         formation_mode=formation_mode,
     )
-    return paginate(await _reads(session, principal, result.items, clock), result.next_key)
+    return page_response(Page[ApplicationRead], await _reads(session, principal, result.items, clock), result.next_key)
 
 
 @router.get(

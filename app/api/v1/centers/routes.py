@@ -32,6 +32,7 @@ from app.api.v1.centers.schemas import (
     CenterUpdate,
     TaskBook,
     center_read,
+    center_read_row,
 )
 from app.api.v1.common import ActionRead, FieldCode, TransitionRead, action_reads
 from app.domain.principal import Principal
@@ -68,7 +69,7 @@ async def list_centers(
         session, principal, page, clock, status=status, field=field, lead_org_id=lead_org_id
     )
     return page_response(
-        Page[CenterRead], [center_read(row, allowed) for row, allowed in result.items], result.next_key
+        Page[CenterRead], [center_read_row(row._mapping, allowed) for row, allowed in result.items], result.next_key
     )
 
 
@@ -101,7 +102,7 @@ async def get_center(
 ) -> JSONResponse:
     """One center with its `ETag` and the caller's `allowed_actions`."""
     row, allowed = await service.read(session, principal, center_id, clock)
-    return versioned(center_read(row, allowed), row.version)
+    return versioned(center_read_row(row._mapping, allowed), row.version)
 
 
 @router.patch(

@@ -4,6 +4,7 @@ grade; task book, annual reports, change requests, import, obligations)."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
@@ -142,6 +143,15 @@ def center_read(record: Any, allowed: list[str]) -> CenterRead:
     out = CenterRead.model_validate(record)
     out.allowed_actions = allowed
     return out
+
+
+_CENTER_READ_FIELDS = tuple(name for name in CenterRead.model_fields if name != "allowed_actions")
+
+
+def center_read_row(row: Mapping[Any, Any], allowed: list[str]) -> CenterRead:
+    """A center read from a lean read's row (app.services.centers.read): its columns are already the contract's
+    types (dates, UUIDs, decoded JSONB), so the model is built without validating them a second time."""
+    return CenterRead.model_construct(**{name: row[name] for name in _CENTER_READ_FIELDS}, allowed_actions=allowed)
 
 
 class CenterActionBody(Strict):
