@@ -72,6 +72,9 @@ class Result:
     statuses: dict[str, int] = field(default_factory=dict)
     samples: dict[str, str] = field(default_factory=dict)
     used: int = 0
+    # CPU seconds of the server's process tree over the whole load run ÷ every response it sent in that run (warm-up
+    # included), in milliseconds: what one request costs the service, whatever else the machine is doing.
+    server_cpu_ms: float = float("nan")
 
 
 def ensure_tools(config: BenchConfig) -> None:
@@ -249,6 +252,9 @@ class Runner:
             statuses=data["statuses"],
             samples=data["samples"],
             used=data["used"],
+            server_cpu_ms=(cpu1 - cpu0)
+            * 1000
+            / max(1, data["requests"] + sum(int(v) for v in data.get("warmup_statuses", {}).values())),
         )
         if profile_as is None:
             self.results.append(result)
@@ -256,6 +262,7 @@ class Runner:
             f"  {scenario:<12} {server.app:<8} {plan.size:>7} {server.workers}w c={connections:<3} "
             f"{result.rps:9.1f} req/s  p50 {result.p50_ms:8.2f} ms  p99 {result.p99_ms:8.2f} ms  "
             f"errors {result.errors}  cpu client {result.client_cpu:.0%} server {result.server_cpu:.0%} "
+            f"({result.server_cpu_ms:.2f} ms/request) "
             f"machine {result.machine_busy:.0%} (idle before: {result.background:.0%})"
             f"{' (profiled)' if profile_as else ''}",
             flush=True,

@@ -82,6 +82,10 @@ def start(app: str, database_url: str, workers: int, log_dir: Path) -> Server:
         "TIC_DATABASE_URL": database_url,
         "TIC_AUTH_SECRET": AUTH_SECRET,
         "TIC_LOG_LEVEL": "WARNING",
+        # The service keeps 20 connections, as the floor's asyncpg pool does: with the default 10 + 10 overflow, the
+        # overflow connections are closed when returned and opened again under load (TLS attempt included).
+        "TIC_DB_POOL_SIZE": "20",
+        "TIC_DB_MAX_OVERFLOW": "0",
         "BENCH_DATABASE_URL": database_url,
         "PYTHONUNBUFFERED": "1",
     }
