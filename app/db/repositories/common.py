@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Any, TypeVar
 
-from sqlalchemy import Row, Select, tuple_
+from sqlalchemy import Select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.util import identity_key
 
@@ -41,22 +41,6 @@ async def keyset_page(session: AsyncSession, query: Select[Any], model: Any, pag
         # A row comparison, so PostgreSQL seeks the (created_at, id) index instead of filtering every earlier row.
         query = query.where(tuple_(model.created_at, model.id) > tuple_(created, ident))
     rows = list((await session.execute(query.order_by(model.created_at, model.id).limit(page.limit + 1))).scalars())
-    has_more = len(rows) > page.limit
-    rows = rows[: page.limit]
-    next_key = (rows[-1].created_at, rows[-1].id) if has_more and rows else None
-    return PageResult(items=rows, next_key=next_key)
-
-
-async def keyset_rows(
-    session: AsyncSession, query: Select[Any], columns: Any, page: PageRequest
-) -> PageResult[Row[Any]]:
-    """`keyset_page` for Core selects of plain rows; `columns` is the table's column collection (`Table.c`)."""
-    if page.updated_since is not None:
-        query = query.where(columns.updated_at >= page.updated_since)
-    if page.after is not None:
-        created, ident = page.after
-        query = query.where(tuple_(columns.created_at, columns.id) > tuple_(created, ident))
-    rows = list((await session.execute(query.order_by(columns.created_at, columns.id).limit(page.limit + 1))).all())
     has_more = len(rows) > page.limit
     rows = rows[: page.limit]
     next_key = (rows[-1].created_at, rows[-1].id) if has_more and rows else None
