@@ -151,7 +151,8 @@ async def test_backends_killed_mid_transaction_answer_503_problems_and_write_not
         for application_id, applicant in applications:
             response = await committed_client.get(f"{APPS}/{application_id}/history", headers=applicant)
             assert [t["action"] for t in response.json()["items"]] == ["create"]
-        # The pool replaces the dead connections by itself (pool_pre_ping): the same requests now succeed.
+        # The pool replaces the dead connections by itself (SQLAlchemy invalidates those it met and every connection
+        # pooled before them; there is no pool_pre_ping since issue 13): the same requests now succeed.
         for response in await bounded(
             [committed_client.post(f"{APPS}/{a}/submit", headers=h) for a, h in applications]
         ):
