@@ -33,9 +33,21 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
     """One transaction per write, committed before the response is sent (scope="function"); reads (GET, HEAD) run
-    in autocommit, without the BEGIN and COMMIT round trips (app.db.session.unit_of_work says why that is the same)."""
-    async with unit_of_work(request.app.state.sessionmaker, read_only=request.method in SAFE_METHODS) as session:
+    in autocommit, without the BEGIN and COMMIT round trips (app.db.session.unit_of_work says why that is the same),
+    unless their route declares `WRITES_ON_READ`."""
+    read_only = request.method in SAFE_METHODS and not getattr(request.state, "writes_on_read", False)
+    async with unit_of_work(request.app.state.sessionmaker, read_only=read_only) as session:
         yield session
+
+
+def _writes_on_read(request: Request) -> None:
+    request.state.writes_on_read = True
+
+
+# For a route's `dependencies`, solved before its session: a GET that also writes (the transparency log brings its
+# Merkle tree up to the feed under an advisory lock) gets a transaction, since in autocommit the lock would end with
+# its own statement.
+WRITES_ON_READ = Depends(_writes_on_read)
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]

@@ -318,3 +318,31 @@ async def test_32_concurrent_transitions_on_32_subjects_keep_the_feed_in_commit_
     verification = await client.get("/api/v1/events/verify", headers=world.province)
     assert verification.status_code == 200, verification.text
     assert verification.json()["ok"] is True
+
+
+async def test_concurrent_log_reads_integrate_the_tree_once(
+    committed_client: httpx.AsyncClient, auth: TokenFactory, engine: AsyncEngine
+) -> None:
+    """Reads of the transparency log bring its tree up to the feed first. Many at once, on real commits: one integrates
+    under the log's lock, the others wait and find nothing left to do; every answer covers the whole feed."""
+    client = committed_client
+    world = await make_world(client, auth)
+    await submitted(client, world)
+    size = await assert_feed_is_gap_free(engine)
+
+    responses = list(
+        await asyncio.gather(
+            *(client.get("/api/v1/log/checkpoint") for _ in range(N // 2)),
+            *(
+                client.get("/api/v1/log/proof/inclusion", params={"seq": 1}, headers=world.province)
+                for _ in range(N // 2)
+            ),
+        )
+    )
+
+    assert [r.status_code for r in responses] == [200] * N, [r.text for r in responses if r.status_code != 200]
+    assert {r.text.split("\n")[1] for r in responses[: N // 2]} == {str(size)}
+    assert {r.json()["tree_size"] for r in responses[N // 2 :]} == {size}
+    async with engine.connect() as conn:
+        leaves = (await conn.execute(text("SELECT count(*) FROM log_nodes WHERE level = 0"))).scalar_one()
+    assert leaves == size

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
-from app.api.deps import PrincipalDep, SessionDep
+from app.api.deps import WRITES_ON_READ, PrincipalDep, SessionDep
 from app.api.problems import responses
 from app.services import events as service
 from app.services import log as log_service
@@ -90,7 +90,13 @@ async def list_events(
     return EventPage(items=items, next_after=records[-1].seq if records else after)
 
 
-@router.get("/verify", operation_id="verify_events", response_model=ChainVerification, responses=responses("not-found"))
+@router.get(
+    "/verify",
+    operation_id="verify_events",
+    response_model=ChainVerification,
+    responses=responses("not-found"),
+    dependencies=[WRITES_ON_READ],  # the tree check integrates the feed first
+)
 async def verify_events(session: SessionDep, principal: PrincipalDep) -> ChainVerification:
     """Recompute the hash chain over the whole feed, and the Merkle tree's root from every event: an event or a tree
     node altered behind the database's append-only triggers shows here."""
