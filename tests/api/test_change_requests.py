@@ -136,6 +136,27 @@ async def test_an_approved_change_of_every_kind_applies_and_keeps_the_old_value(
     assert problem(again, 409, "invalid-transition")["current_status"] == "approved"
 
 
+@pytest.mark.parametrize(
+    ("kind", "first", "second"), [("research_direction", "智能装备", "绿色制造"), ("director", "赵六", "钱七")]
+)
+async def test_a_second_change_keeps_the_value_the_first_one_set_as_its_old_value(
+    client: httpx.AsyncClient, auth: Any, kind: str, first: str, second: str
+) -> None:
+    # An imported center has no research direction or director yet: only a change sets them.
+    w = await orgs(client, auth)
+    center = await import_center(client, w)
+    assert _shown(center, kind) is None
+    olds = []
+    for value in (first, second):
+        change = await file_change(client, w, center["id"], kind, value)
+        await step(client, center["id"], change["id"], "endorse", w["supervisor"])
+        approved = await step(client, center["id"], change["id"], "approve", w["province"])
+        assert approved.status_code == 200, approved.text
+        olds.append(approved.json()["old_value"])
+    assert olds == [None, first]
+    assert _shown(await get_center(client, w, center["id"]), kind) == second
+
+
 async def test_an_approved_lead_change_hands_the_center_to_the_new_lead(client: httpx.AsyncClient, auth: Any) -> None:
     w = await orgs(client, auth)
     center = await import_center(client, w)
