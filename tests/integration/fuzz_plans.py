@@ -275,6 +275,9 @@ APPLICATION_BODY = {"participants": _participants}
 REGISTERED_ON = invalid("body.registered_on")
 # The director changes only through a change request, never by editing the governance (domain.md §6).
 DIRECTOR = rule("director-by-change-request")
+# A major project's year runs up to this year (app.domain.dates, on the Asia/Shanghai calendar); the schema says only
+# "an integer", since its bound moves with the date.
+PROJECT_YEARS = invalid("body.facts.major_projects")
 # An application action's body may carry fields only other actions use; the rules name them (422).
 ACTION_FIELDS = invalid("body.resubmit_by")
 
@@ -309,18 +312,25 @@ PLANS: dict[tuple[str, str], Plan] = {
                 body={"call_id": Ref("free_call"), "fast_track": False},
                 fix=APPLICATION_BODY,
                 drop=("lead_org_id", "fast_track_basis"),
+                refusals=(PROJECT_YEARS,),
             ),
             "province": Setup(
                 body={"fast_track": True, "fast_track_basis": "省政府专题会议纪要", "lead_org_id": Ref("lead")},
                 fix=APPLICATION_BODY,
                 drop=("call_id",),
+                refusals=(PROJECT_YEARS,),
             ),
         }
     ),
     ("PATCH", "/applications/{application_id}"): Plan(
         roles={
-            "applicant": Setup(path={"application_id": "draft"}, fix=APPLICATION_BODY, drop=("fast_track_basis",)),
-            "province": Setup(path={"application_id": "fast_draft"}, fix=APPLICATION_BODY),
+            "applicant": Setup(
+                path={"application_id": "draft"},
+                fix=APPLICATION_BODY,
+                drop=("fast_track_basis",),
+                refusals=(PROJECT_YEARS,),
+            ),
+            "province": Setup(path={"application_id": "fast_draft"}, fix=APPLICATION_BODY, refusals=(PROJECT_YEARS,)),
         }
     ),
     ("POST", "/applications/{application_id}/submit"): Plan(

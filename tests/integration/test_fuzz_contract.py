@@ -187,7 +187,7 @@ def documented_outcome(setup: Setup, record: Counter[int], negative: Counter[int
             return None
         if any(refusal.matches(response.status_code, problem) for refusal in setup.refusals):
             return None
-        if response.status_code == 422 and strict_integers(problem, case):
+        if response.status_code == 422 and strict_integers(problem, case, setup.refusals):
             return None
         documented = ", ".join(map(str, setup.refusals)) or "none"
         raise AssertionError(
@@ -199,13 +199,22 @@ def documented_outcome(setup: Setup, record: Counter[int], negative: Counter[int
     return check
 
 
-def strict_integers(problem: Mapping[str, Any], case: Any) -> bool:
+def strict_integers(problem: Mapping[str, Any], case: Any, refusals: tuple[Refusal, ...] = ()) -> bool:
     """JSON Schema counts 4194.0 as an integer; the API takes integers strictly (a count, a year) and answers 422
-    `int_type` naming the field. Documented for every state: the refusal names only such fields."""
+    `int_type` naming the field. Documented for every state: the refusal names only such fields, or fields the
+    state's own 422 refusals name (one request can break both)."""
     errors = problem.get("errors") or []
-    return bool(errors) and all(
-        error.get("type") == "int_type" and isinstance(sent(case, error.get("loc", [])), float) for error in errors
-    )
+    if problem.get("code") != "validation-failed":
+        return False
+    fields = [field for refusal in refusals if refusal.code == "validation-failed" for field in refusal.fields]
+
+    def covered(error: Mapping[str, Any]) -> bool:
+        loc = tuple(error.get("loc", ()))
+        if error.get("type") == "int_type" and isinstance(sent(case, list(loc)), float):
+            return True
+        return any(loc[: len(field)] == field for field in fields)
+
+    return bool(errors) and any(e.get("type") == "int_type" for e in errors) and all(map(covered, errors))
 
 
 def sent(case: Any, loc: list[Any]) -> Any:
@@ -442,10 +451,17 @@ class _Sent:
 
 
 def test_only_an_integer_sent_as_a_float_is_the_strict_integer_refusal() -> None:
-    problem = {"errors": [{"loc": ["body", "facts", "pct_patents"], "type": "int_type"}]}
+    problem = {"code": "validation-failed", "errors": [{"loc": ["body", "facts", "pct_patents"], "type": "int_type"}]}
     assert strict_integers(problem, _Sent({"facts": {"pct_patents": 4194.0}}))
     assert not strict_integers(problem, _Sent({"facts": {"pct_patents": 4194}}))
-    assert not strict_integers({"errors": []}, _Sent({}))
+    assert not strict_integers({"code": "validation-failed", "errors": []}, _Sent({}))
+    # With another field's error: only when the state documents that field's refusal.
+    year = {"loc": ["body", "facts", "major_projects", 0, "year"], "type": "value_error"}
+    both = {**problem, "errors": [*problem["errors"], year]}
+    sent = _Sent({"facts": {"pct_patents": 4194.0, "major_projects": [{"year": 2999}]}})
+    assert not strict_integers(both, sent)
+    assert strict_integers(both, sent, (invalid("body.facts.major_projects"),))
+    assert not strict_integers(both, sent, (invalid("body.facts.staff_total"),))
 
 
 # --- what the fuzzer found, pinned down -------------------------------------------------------------------------

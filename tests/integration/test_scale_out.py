@@ -146,4 +146,5 @@ async def test_two_processes_let_exactly_one_of_32_concurrent_recommends_win(cli
     assert [e["seq"] for e in events] == list(range(1, len(events) + 1))
     assert sum(1 for e in events if e["type"] == "application.recommended") == 1
     verified = (await first.get("/api/v1/events/verify", headers=observer)).json()
-    assert verified == {"ok": True, "checked": len(events), "first_bad_seq": None}
+    assert verified == {**verified, "ok": True, "checked": len(events), "first_bad_seq": None, "tree_ok": True}
+    assert verified["tree_size"] == len(events)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from app.logging import TracebackGate, error_class
 
 
@@ -40,3 +42,20 @@ def test_an_error_class_is_named_by_module_and_qualified_name() -> None:
 
     assert error_class(RuntimeError("x")) == "builtins.RuntimeError"
     assert error_class(Local()).endswith("test_an_error_class_is_named_by_module_and_qualified_name.<locals>.Local")
+
+
+def test_logs_follow_stderr_when_it_is_replaced_after_configuration(monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+
+    import structlog
+
+    from app.logging import configure_logging
+
+    first = io.StringIO()
+    monkeypatch.setattr("sys.stderr", first)
+    configure_logging("INFO")
+    first.close()  # the stream logging was configured with is gone, as a finished test's capture is
+    second = io.StringIO()
+    monkeypatch.setattr("sys.stderr", second)
+    structlog.get_logger().info("still_logged")
+    assert '"event": "still_logged"' in second.getvalue()
