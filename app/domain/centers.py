@@ -13,8 +13,7 @@ from datetime import date
 from typing import Any
 
 from app.domain import dates
-from app.domain.assessment import RECTIFICATION_MONTHS_ACCEPTANCE
-from app.domain.deadlines import acceptance_window, add_months, annual_report_due_on, report_years
+from app.domain.deadlines import ACCEPTANCE, acceptance_window, annual_report_due_on, rectification_due_on, report_years
 from app.domain.guards import Blocker, Lifecycle, blocker
 from app.domain.lifecycles import CENTER
 from app.domain.principal import Principal
@@ -333,7 +332,7 @@ def acceptance_outcome(*, passed: bool, failures_before: int, decided_on: date) 
     if passed:
         return AcceptanceOutcome("accepted")
     if failures_before == 0:
-        return AcceptanceOutcome("rectifying", "acceptance", add_months(decided_on, RECTIFICATION_MONTHS_ACCEPTANCE))
+        return AcceptanceOutcome("rectifying", ACCEPTANCE, rectification_due_on(ACCEPTANCE, decided_on))
     return AcceptanceOutcome("revoked", revocation_reason="failed_acceptance")
 
 

@@ -9,8 +9,6 @@ import pytest
 
 from app.domain.assessment import (
     DEFAULT_BANDS,
-    RECTIFICATION_MONTHS_ACCEPTANCE,
-    RECTIFICATION_MONTHS_ASSESSMENT,
     AssessmentInput,
     Consequence,
     assign_grades,
@@ -37,6 +35,9 @@ def indicators(**values: str) -> dict[str, Decimal]:
         pytest.param({name: Decimal(100) for name in WEIGHTS}, Decimal("100.00"), id="all full marks"),
         pytest.param({name: Decimal(0) for name in WEIGHTS}, Decimal("0.00"), id="all zero"),
         pytest.param(indicators(results="70.05"), Decimal("78.02"), id="rounded half up to cents"),
+        pytest.param(
+            indicators(talent="90.05"), Decimal("78.01"), id="78.005 rounds up, where half-even would keep 78.00"
+        ),
         pytest.param(indicators(results="70.01"), Decimal("78.00"), id="rounded down below half a cent"),
     ],
 )
@@ -244,7 +245,3 @@ def test_a_grade_sets_its_consequence_in_motion(grade: str, status: str, kind: s
 )
 def test_stable_support_needs_a_latest_grade_of_excellent_or_good(grade: str | None, eligible: bool) -> None:
     assert stable_support_eligible(grade) is eligible
-
-
-def test_rectification_lasts_twelve_months_after_an_assessment_and_three_after_an_acceptance() -> None:
-    assert (RECTIFICATION_MONTHS_ASSESSMENT, RECTIFICATION_MONTHS_ACCEPTANCE) == (12, 3)

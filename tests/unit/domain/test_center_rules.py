@@ -306,3 +306,52 @@ def test_an_annual_report_covers_a_finished_year_from_the_approval_year(year: in
 )
 def test_only_the_lead_edits_a_draft_or_returned_report(role: str, status: str, expected: list[str]) -> None:
     assert [b.code for b in update_report_blockers(Principal("x", role), status)] == expected
+
+
+# --- the legal entity acceptance judges ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("legal_entity", "blocked"),
+    [
+        pytest.param(INDEPENDENT, False, id="independent with its own credit code"),
+        pytest.param({**INDEPENDENT, "credit_code": None}, True, id="independent without a credit code"),
+        pytest.param({**INDEPENDENT, "credit_code": ""}, True, id="independent with an empty credit code"),
+        pytest.param({**INDEPENDENT, "status": "relatively_independent"}, True, id="relatively independent"),
+        pytest.param({}, True, id="nothing recorded"),
+    ],
+)
+def test_acceptance_needs_an_independent_legal_entity_with_its_own_credit_code(
+    legal_entity: dict[str, Any], blocked: bool
+) -> None:
+    facts = replace(BUILDING, legal_entity=legal_entity)
+    assert ("legal-entity-not-independent" in codes("request_acceptance", LEAD, facts)) is blocked
+    found = rules.legal_entity_blockers(legal_entity)
+    assert [b.code for b in found] == (["legal-entity-not-independent"] if blocked else [])
+    if blocked:
+        assert found[0].data == {"legal_entity_status": legal_entity.get("status")}
+        assert found[0].message_en == "Acceptance requires an independent legal entity with its own credit code."
+        assert found[0].message_zh == "验收须已建成独立法人实体"
+
+
+@pytest.mark.parametrize(
+    ("legal_entity", "fields"),
+    [
+        pytest.param(INDEPENDENT, [], id="a complete independent entity"),
+        pytest.param({**INDEPENDENT, "kind": "public_institution"}, [], id="a public institution"),
+        pytest.param({**INDEPENDENT, "kind": "association"}, ["kind"], id="an unknown kind"),
+        pytest.param({**INDEPENDENT, "kind": None}, ["kind"], id="no kind"),
+        pytest.param({**INDEPENDENT, "credit_code": ""}, ["credit_code"], id="no credit code"),
+        pytest.param({"status": "independent"}, ["kind", "credit_code"], id="only the status"),
+        pytest.param({"status": "relatively_independent"}, [], id="not independent: nothing more is asked"),
+        pytest.param({"status": "none", "kind": "association"}, [], id="no entity: the kind is not judged"),
+    ],
+)
+def test_an_independent_legal_entity_is_an_enterprise_or_public_institution_with_a_credit_code(
+    legal_entity: dict[str, Any], fields: list[str]
+) -> None:
+    messages = {
+        "kind": "an independent legal entity is an enterprise or a public_institution",
+        "credit_code": "an independent legal entity has its own credit code",
+    }
+    assert rules.legal_entity_problems(legal_entity) == [(name, messages[name]) for name in fields]

@@ -259,6 +259,12 @@ def d(*values: str | int) -> list[Decimal]:
             id="the mean is rounded half up before it is compared",
         ),
         pytest.param(
+            d("70.00", "70.01"),
+            [True, True],
+            ReviewOutcome(2, Decimal("70.01"), 2, True, True),
+            id="half a cent after an even cent rounds up, where half-even would keep 70.00",
+        ),
+        pytest.param(
             d("70.5", "70.5", "70", "70", "69", "99", "10"),
             [True] * 7,
             ReviewOutcome(7, Decimal("70.00"), 7, True, True),
