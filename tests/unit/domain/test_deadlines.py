@@ -25,6 +25,7 @@ from app.domain.deadlines import (
     is_late,
     local_date,
     obligations,
+    order_in_center,
     owed,
     rectification_due_on,
 )
@@ -740,3 +741,26 @@ def test_a_center_did_not_stand_before_its_approval() -> None:
 )
 def test_a_rectification_ends_by_its_kind(kind: str, started_on: date, due_on: date | None) -> None:
     assert rectification_due_on(kind, started_on) == due_on
+
+
+def test_a_centers_obligations_are_placed_by_kind_then_period() -> None:
+    def item(kind: str, year: int | None) -> Obligation:
+        return Obligation("c", kind, year, date(2027, 1, 31), overdue=False)
+
+    listed = [
+        item("assessment", None),
+        item("rectification", None),
+        item("annual_report", 2026),
+        item("acceptance", None),
+        item("annual_report", 2025),
+    ]
+    ordered = sorted(listed, key=order_in_center)
+    assert [(i.kind, i.period_year) for i in ordered] == [
+        ("annual_report", 2025),
+        ("annual_report", 2026),
+        ("acceptance", None),
+        ("rectification", None),
+        ("assessment", None),
+    ]
+    assert order_in_center(item("acceptance", None)) == (1, 0)
+    assert order_in_center(item("annual_report", 2025)) == (0, 2025)

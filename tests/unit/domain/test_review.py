@@ -14,6 +14,7 @@ from app.domain.review import (
     check_panel,
     criteria_errors,
     criteria_total,
+    site_visit_problem,
 )
 
 CATEGORIES = ("technical", "financial", "management")
@@ -303,3 +304,18 @@ def test_inconsistent_aggregation_input_is_a_programming_error(
 ) -> None:
     with pytest.raises(ValueError, match="must"):
         aggregate(totals, supports, pass_score=Decimal(70), trim_from=trim_from)
+
+
+@pytest.mark.parametrize(("recorded", "refused"), [(0, False), (19, False), (20, True), (21, True)])
+def test_an_application_records_at_most_twenty_site_visits(recorded: int, refused: bool) -> None:
+    problem = site_visit_problem(recorded)
+    if not refused:
+        assert problem is None
+        return
+    assert problem is not None
+    assert (problem.code, problem.message_zh, problem.message_en, problem.data) == (
+        "site-visits-limit",
+        "每个申报最多记录 20 次实地考察",
+        "An application records at most 20 site visits.",
+        {"max_site_visits": 20},
+    )
