@@ -355,3 +355,144 @@ def test_an_independent_legal_entity_is_an_enterprise_or_public_institution_with
         "credit_code": "an independent legal entity has its own credit code",
     }
     assert rules.legal_entity_problems(legal_entity) == [(name, messages[name]) for name in fields]
+
+
+# --- every action's body, field by field --------------------------------------------------------------------------
+
+REASON = ("reason", "a reason is required")
+DECIDED_ON = ("decided_on", "the decision date is required")
+RESULT = ("result", "result is passed or failed")
+
+
+@pytest.mark.parametrize(
+    ("action", "expected"),
+    [
+        ("request_extension", [("months", "months (1–12) is required"), REASON]),
+        ("extend", [("months", "months (1–12) is required"), REASON, DECIDED_ON]),
+        ("decline_extension", [REASON]),
+        ("request_exit", [REASON]),
+        ("decline_exit", [REASON]),
+        ("exit", [DECIDED_ON]),
+        ("withdraw_exit", []),
+        ("record_acceptance", [DECIDED_ON, RESULT]),
+        ("record_rectification_review", [DECIDED_ON, RESULT]),
+        ("recognize", [DECIDED_ON, ("document_no", "the recognition document number is required")]),
+        ("revoke", [REASON, DECIDED_ON, ("reason_code", "a revocation reason code is required")]),
+        ("sign_task_book", []),
+        ("request_acceptance", []),
+    ],
+)
+def test_each_action_names_every_field_it_is_missing(action: str, expected: list[tuple[str, str]]) -> None:
+    assert rules.argument_problems(action, BUILDING, {}) == expected
+    # An empty string is as missing as an absent field.
+    assert rules.argument_problems(action, BUILDING, dict.fromkeys((name for name, _ in expected), "")) == expected
+
+
+@pytest.mark.parametrize(("reason_code", "bad"), [("fraud", []), ("failed_acceptance", ["recover_funds"])])
+def test_funds_are_recovered_only_for_fraud(reason_code: str, bad: list[str]) -> None:
+    body = {"reason": "核查", "reason_code": reason_code, "decided_on": date(2026, 9, 1), "recover_funds": True}
+    assert rules.argument_problems("revoke", BUILDING, body) == [
+        (name, "recovery of funds is ordered only for fraud") for name in bad
+    ]
+    assert rules.argument_problems("revoke", BUILDING, {**body, "recover_funds": False}) == []
+
+
+def test_an_extension_out_of_range_names_the_range() -> None:
+    assert rules.argument_problems("request_extension", BUILDING, {"months": "13", "reason": "理由"}) == [
+        ("months", "an extension is 1 to 12 months")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("action", "decided_on", "message"),
+    [
+        ("exit", date(2023, 8, 10), "a decision cannot be dated before the center's approval"),
+        ("exit", date(2023, 8, 11), None),
+        ("revoke", date(2023, 8, 10), "a decision cannot be dated before the center's approval"),
+    ],
+)
+def test_no_decision_is_dated_before_the_approval(action: str, decided_on: date, message: str | None) -> None:
+    body = {"decided_on": decided_on, "reason": "理由", "reason_code": "fraud"}
+    assert rules.argument_problems(action, BUILDING, body) == ([("decided_on", message)] if message else [])
+
+
+def test_the_date_messages_say_what_they_are_measured_against() -> None:
+    asked = replace(BUILDING, extension_requested_on=date(2026, 11, 23), today=date(2026, 12, 10))
+    assert rules.argument_problems("extend", asked, {"months": 6, "reason": "r", "decided_on": date(2026, 11, 22)}) == [
+        ("decided_on", "the extension is decided on or after the day it was requested")
+    ]
+    pending = replace(BUILDING, today=date(2027, 6, 1), acceptance_requested_on=date(2027, 1, 10))
+    body = {"result": "failed"}
+    assert rules.argument_problems("record_acceptance", pending, {**body, "decided_on": date(2026, 11, 29)}) == [
+        ("decided_on", "the acceptance verdict is dated on or after the end of construction")
+    ]
+    assert rules.argument_problems("record_acceptance", pending, {**body, "decided_on": date(2027, 1, 9)}) == [
+        ("decided_on", "the acceptance verdict is dated on or after the request")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("actor", "status", "fields", "expected"),
+    [
+        pytest.param(
+            Principal("x", "supervisor"),
+            "revoked",
+            {"legal_entity"},
+            [
+                (
+                    "wrong-role",
+                    "只有省科技厅和牵头单位可以修改中心信息",
+                    "Only the province and the lead edit a center.",
+                    {},
+                )
+            ],
+            id="a supervisor, whatever the state",
+        ),
+        pytest.param(
+            PROVINCE,
+            "revoked",
+            {"legal_entity"},
+            [("wrong-state", "中心已撤销或退出", "The center has been revoked or has exited.", {"status": "revoked"})],
+            id="a revoked center",
+        ),
+        pytest.param(
+            LEAD,
+            "exited",
+            {"governance"},
+            [("wrong-state", "中心已撤销或退出", "The center has been revoked or has exited.", {"status": "exited"})],
+            id="an exited center",
+        ),
+        pytest.param(
+            LEAD,
+            "accepted",
+            {"legal_entity", "acceptance_agency_org_id"},
+            [
+                (
+                    "legal-entity-frozen",
+                    "已申请验收，法人实体信息不能修改",
+                    "The legal entity is frozen from the acceptance request on.",
+                    {"status": "accepted"},
+                ),
+                ("wrong-role", "只有省科技厅可以委托验收机构", "Only the province entrusts the acceptance.", {}),
+            ],
+            id="the lead on a frozen entity and the agency",
+        ),
+        pytest.param(PROVINCE, "under_construction", {"acceptance_agency_org_id"}, [], id="the province entrusts"),
+        pytest.param(LEAD, "under_construction", {"legal_entity", "governance"}, [], id="the lead while building"),
+    ],
+)
+def test_who_edits_a_center_and_what_the_refusal_says(
+    actor: Principal, status: str, fields: set[str], expected: list[tuple[str, str, str, dict[str, Any]]]
+) -> None:
+    found = rules.update_blockers(actor, replace(BUILDING, status=status), fields)
+    assert [(b.code, b.message_zh, b.message_en, b.data) for b in found] == expected
+
+
+def test_a_director_change_by_editing_is_refused_with_its_reason() -> None:
+    current = {"director": "张主任"}
+    found = rules.director_change_blockers(current, {"director": "王主任"})
+    assert [(b.message_zh, b.message_en) for b in found] == [
+        ("中心主任变更须提交变更备案", "The director changes only through a 'director' change request.")
+    ]
+    assert rules.director_change_blockers(current, {"board": []}) == []
+    assert rules.director_change_blockers({}, {"director": None}) == []
