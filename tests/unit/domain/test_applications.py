@@ -14,6 +14,7 @@ from app.domain import change_requests
 from app.domain.calls import CallWindow, is_open_on
 from app.domain.principal import Principal
 from app.domain.reference import PLAN_SECTIONS, codes
+from app.domain.review import ExpertProfile
 
 TODAY = date(2026, 5, 20)
 PROVINCE = Principal("p", "province")
@@ -342,3 +343,92 @@ def test_the_province_rejects_an_endorsed_change_whatever_the_supervisor() -> No
         "该牵头单位有主管部门，由主管部门办理",
         "The lead has a supervising department; this step is the department's.",
     )
+
+
+# --- opening a review: a valid panel, on a revised plan, at most twice ------------------------------------------------
+
+
+def member(expert_id: str, category: str, affiliation: str | None = None) -> ExpertProfile:
+    return ExpertProfile(expert_id, f"专家{expert_id}", category, affiliation, frozenset({"org-conflict"}))
+
+
+CATEGORIES = ("technical", "financial", "management")
+MEMBERS = tuple(member(f"e{i}", CATEGORIES[i % 3]) for i in range(5))
+PANEL = rules.PanelFacts(members=MEMBERS, involved_org_ids=("org-lead",), min_size=5, categories=CATEGORIES)
+RECOMMENDED = replace(DRAFT, status="recommended", panel=PANEL)
+
+
+def test_a_review_opens_on_a_valid_panel() -> None:
+    assert blocked("open_review", PROVINCE, RECOMMENDED) == []
+
+
+@pytest.mark.parametrize("panel", [None, replace(PANEL, members=())])
+def test_a_review_needs_a_panel(panel: rules.PanelFacts | None) -> None:
+    found = rules.LIFECYCLE.blockers("open_review", PROVINCE, replace(RECOMMENDED, panel=panel))
+    assert [(b.code, b.message_zh, b.message_en) for b in found] == [
+        ("panel-missing", "尚未组建评审专家组", "No review panel has been formed.")
+    ]
+
+
+def test_a_panel_rule_violation_is_a_blocker_with_its_data() -> None:
+    small = replace(PANEL, members=MEMBERS[:4])
+    found = rules.panel_blockers(small)
+    assert [(b.code, b.data) for b in found] == [("panel-too-small", {"min_size": 5, "size": 4})]
+    assert found[0].message_en == "The panel needs at least 5 experts; it has 4"
+
+
+@pytest.mark.parametrize(
+    ("members", "involved", "expected"),
+    [
+        pytest.param(
+            (*MEMBERS[:4], member("e9", "technical", affiliation="org-lead")),
+            ("org-lead",),
+            {"expert_id": "e9", "org_id": "org-lead", "cause": "affiliation"},
+            id="an expert of the lead",
+        ),
+        pytest.param(
+            MEMBERS,
+            ("org-lead", "org-conflict"),
+            {"expert_id": "e0", "org_id": "org-conflict", "cause": "declared_conflict"},
+            id="a declared conflict with a participant",
+        ),
+    ],
+)
+def test_an_expert_who_must_recuse_blocks_the_review_by_name(
+    members: tuple[ExpertProfile, ...], involved: tuple[str, ...], expected: dict[str, str]
+) -> None:
+    found = rules.panel_blockers(replace(PANEL, members=members, involved_org_ids=involved))
+    assert [(b.code, b.data) for b in found] == [("conflict-of-interest", expected)]
+    assert found[0].message_zh == f"专家 {expected['expert_id']} 须回避"
+    assert found[0].message_en == f"Expert {expected['expert_id']} must recuse ({expected['cause']})."
+
+
+@pytest.mark.parametrize(
+    ("round_", "revised", "expected"),
+    [
+        pytest.param(1, True, [], id="a revised plan after the first review"),
+        pytest.param(1, False, ["not-revised"], id="no revision yet"),
+        pytest.param(2, True, ["review-rounds-exhausted"], id="after the second review"),
+        pytest.param(2, False, ["not-revised", "review-rounds-exhausted"], id="both"),
+    ],
+)
+def test_a_review_is_reopened_once_and_only_on_a_revised_plan(round_: int, revised: bool, expected: list[str]) -> None:
+    reviewed = replace(RECOMMENDED, status="reviewed", review_round=round_, revised_since_review=revised)
+    found = rules.LIFECYCLE.blockers("open_review", PROVINCE, reviewed)
+    assert [b.code for b in found] == expected
+    messages = {
+        "not-revised": (
+            "须先请申报单位修改建设方案，方可重新评审",
+            "A review is re-opened only on a revised plan: request a revision first.",
+            {},
+        ),
+        "review-rounds-exhausted": (
+            "已重新评审一次，只能批准或不予支持",
+            "The application has been re-reviewed once; it can now only be approved or rejected.",
+            {"review_round": round_},
+        ),
+    }
+    assert [(b.message_zh, b.message_en, b.data) for b in found] == [messages[code] for code in expected]
+    # A first review is not a re-review: neither condition applies.
+    first = replace(RECOMMENDED, review_round=round_, revised_since_review=revised)
+    assert blocked("open_review", PROVINCE, first) == []
