@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from app.domain import lifecycles
 from app.domain.errors import InvalidTransition
 from app.domain.lifecycles import (
     ANNUAL_REPORT,
@@ -332,14 +333,18 @@ def test_the_role_of_a_repeated_action_name_is_that_of_the_current_states_row(
         machine.decide(state, action, role)
 
 
-def test_the_fast_track_differs_from_the_ordinary_lifecycle_only_in_submit() -> None:
+# The shipped fast track is derived at import; deriving it again here runs the derivation under test (a mutation
+# run switches a mutant on only after import).
+@pytest.mark.parametrize("fast_track", [APPLICATION_FAST_TRACK, lifecycles._fast_track(APPLICATION)])
+def test_the_fast_track_differs_from_the_ordinary_lifecycle_only_in_submit(fast_track: StateMachine) -> None:
+    assert fast_track.name == "application_fast_track"
     ordinary = [t for t in APPLICATION.transitions if t.action != "submit"]
-    fast = [t for t in APPLICATION_FAST_TRACK.transitions if t.action != "submit"]
+    fast = [t for t in fast_track.transitions if t.action != "submit"]
     assert fast == ordinary
-    assert APPLICATION_FAST_TRACK.states == APPLICATION.states
-    assert APPLICATION_FAST_TRACK.initial == APPLICATION.initial
-    assert APPLICATION_FAST_TRACK.terminal == APPLICATION.terminal
-    submits = [t for t in APPLICATION_FAST_TRACK.transitions if t.action == "submit"]
+    assert fast_track.states == APPLICATION.states
+    assert fast_track.initial == APPLICATION.initial
+    assert fast_track.terminal == APPLICATION.terminal
+    submits = [t for t in fast_track.transitions if t.action == "submit"]
     assert [t.source for t in submits] == ["draft", "returned"]
     assert all(t.targets == ("recommended",) for t in submits)
     assert all(t.roles == {"province", "applicant"} for t in submits)
@@ -417,3 +422,19 @@ def test_a_malformed_table_is_refused_when_the_machine_is_built(
 ) -> None:
     with pytest.raises(ValueError, match=r"^broken: "):
         StateMachine("broken", states, initial, terminal, transitions)
+
+
+@pytest.mark.parametrize(
+    ("targets", "expected"),
+    [pytest.param("reviewed", ("reviewed",), id="one target"), pytest.param(("a", "b"), ("a", "b"), id="several")],
+)
+def test_a_table_row_is_written_in_one_line(targets: str | tuple[str, ...], expected: tuple[str, ...]) -> None:
+    row = lifecycles._t("resubmit", "revising", targets, "applicant", "province", description_en="Resubmit")
+    assert row == Transition(
+        action="resubmit",
+        source="revising",
+        targets=expected,
+        roles=frozenset({"applicant", "province"}),
+        description_en="Resubmit",
+    )
+    assert lifecycles._t("close", "published", "closed", "province").description_en == ""
