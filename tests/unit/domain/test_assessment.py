@@ -48,23 +48,53 @@ def test_the_score_is_the_weighted_sum_of_the_indicators(values: dict[str, Decim
 
 
 @pytest.mark.parametrize(
-    ("values", "name", "error_type"),
+    ("values", "name", "error_type", "message"),
     [
-        pytest.param(indicators(talent="-"), "talent", "missing", id="a missing indicator"),
-        pytest.param({**indicators(), "luck": Decimal(1)}, "luck", "extra_forbidden", id="an unknown indicator"),
-        pytest.param(indicators(projects="-1"), "projects", "greater_than_equal", id="below zero"),
-        pytest.param(indicators(projects="100.01"), "projects", "less_than_equal", id="above 100"),
-        pytest.param(indicators(projects="NaN"), "projects", "finite_number", id="not a number"),
+        pytest.param(indicators(talent="-"), "talent", "missing", "Field required", id="a missing indicator"),
+        pytest.param(
+            {**indicators(), "luck": Decimal(1)},
+            "luck",
+            "extra_forbidden",
+            "Extra inputs are not permitted",
+            id="an unknown indicator",
+        ),
+        pytest.param(
+            indicators(projects="-1"),
+            "projects",
+            "greater_than_equal",
+            "Input should be greater than or equal to 0",
+            id="below zero",
+        ),
+        pytest.param(
+            indicators(projects="100.01"),
+            "projects",
+            "less_than_equal",
+            "Input should be less than or equal to 100",
+            id="above 100",
+        ),
+        pytest.param(
+            indicators(projects="NaN"),
+            "projects",
+            "finite_number",
+            "Input should be a finite number",
+            id="not a number",
+        ),
     ],
 )
 def test_an_invalid_indicator_is_refused_at_its_location(
-    values: dict[str, Decimal], name: str, error_type: str
+    values: dict[str, Decimal], name: str, error_type: str, message: str
 ) -> None:
     with pytest.raises(InvalidInput) as caught:
         weighted_score(values, WEIGHTS)
     assert caught.value.loc == ("body", "indicators", name)
     assert caught.value.type == error_type
-    assert [(e.loc, e.type) for e in indicator_errors(values, WEIGHTS)] == [(("body", "indicators", name), error_type)]
+    found = [(e.loc, e.type, e.msg) for e in indicator_errors(values, WEIGHTS)]
+    assert found == [(("body", "indicators", name), error_type, message)]
+
+
+@pytest.mark.parametrize(("value", "ok"), [("0", True), ("100", True), ("-0.01", False), ("100.00", True)])
+def test_an_indicator_lies_in_0_to_100_both_included(value: str, ok: bool) -> None:
+    assert (indicator_errors(indicators(projects=value), WEIGHTS) == []) is ok
 
 
 @pytest.mark.parametrize(
