@@ -496,3 +496,29 @@ def test_a_director_change_by_editing_is_refused_with_its_reason() -> None:
     ]
     assert rules.director_change_blockers(current, {"board": []}) == []
     assert rules.director_change_blockers({}, {"director": None}) == []
+
+
+def test_a_task_book_names_each_duplicate_target_and_says_why_a_date_is_refused() -> None:
+    book = {
+        "targets": [{"code": "T1"}, {"code": "T2"}, {"code": "T1"}, {"code": "T2"}, {"code": "T3"}],
+        "starts_on": "2023-08-10",
+        "ends_on": "2023-08-10",
+    }
+    assert rules.task_book_problems(book, approved_on=date(2023, 8, 11)) == [
+        (("targets", 2, "code"), "duplicate target code"),
+        (("targets", 3, "code"), "duplicate target code"),
+        (("starts_on",), "construction cannot start before the approval decision"),
+        (("ends_on",), "the construction end must be after its start"),
+    ]
+    ten_years_and_a_day = {"targets": [], "starts_on": "2023-08-11", "ends_on": "2033-08-12"}
+    assert rules.task_book_problems(ten_years_and_a_day, approved_on=date(2023, 8, 11)) == [
+        (("ends_on",), "construction lasts at most 10 years")
+    ]
+
+
+def test_a_task_book_start_is_judged_against_today_once_it_follows_the_approval() -> None:
+    book = {"targets": [], "starts_on": "2040-01-01"}
+    found = rules.task_book_problems(book, approved_on=date(2023, 8, 11), today=date(2026, 9, 1))
+    assert [where for where, _ in found] == [("starts_on",)]
+    assert found[0][1].startswith("a construction start cannot be after ")
+    assert rules.task_book_problems(book, approved_on=date(2023, 8, 11)) == []
