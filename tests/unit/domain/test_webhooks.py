@@ -148,6 +148,31 @@ def test_a_url_is_refused_by_its_spelling_with_a_stable_type(url: str, policy: T
 
 
 @pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("https://example.org/a b", "the URL must not contain whitespace"),
+        ("https://example.org/\t", "the URL must not contain whitespace"),
+        ("https://example.org:99999/", "the URL is malformed"),
+        ("mailto:someone@example.org", "the URL must use http or https"),
+        ("https:///no-host", "the URL must name a host"),
+        ("https://alice@example.org/", "the URL must not carry credentials (user:password@); sign with the secret"),
+        ("https://example.org/#", "the URL must not have a fragment"),
+        ("http://example.org/", "the URL must use https"),
+    ],
+)
+def test_a_refused_url_says_why_in_a_sentence(url: str, message: str) -> None:
+    refusal = url_refusal(url, PRODUCTION)
+    assert refusal is not None
+    assert refusal.message == message
+    assert target_url_problem(url) == (None if message == "the URL must use https" else message)
+
+
+def test_without_a_policy_plain_http_is_accepted() -> None:
+    assert url_refusal("http://example.org/hooks") is None
+    assert url_refusal("Https://example.org/hooks", PRODUCTION) is None
+
+
+@pytest.mark.parametrize(
     ("url", "host", "port"),
     [
         ("https://example.org/x", "example.org", 443),
