@@ -522,3 +522,60 @@ def test_a_task_book_start_is_judged_against_today_once_it_follows_the_approval(
     assert [where for where, _ in found] == [("starts_on",)]
     assert found[0][1].startswith("a construction start cannot be after ")
     assert rules.task_book_problems(book, approved_on=date(2023, 8, 11)) == []
+
+
+def test_what_a_refused_acceptance_request_says() -> None:
+    rectifying = replace(BUILDING, status="rectifying", rectifying_kind="assessment")
+    not_started = replace(BUILDING, construction_ends_on=None)
+    pending = replace(BUILDING, extension_requested_on=date(2026, 9, 1))
+    early = replace(BUILDING, today=date(2026, 8, 29), accepted_report_years=frozenset({2023}))
+    said = {
+        name: [
+            (b.code, b.message_zh, b.message_en, b.data)
+            for b in rules.LIFECYCLE.blockers("request_acceptance", LEAD, facts)
+        ]
+        for name, facts in {"rectifying": rectifying, "not_started": not_started, "pending": pending}.items()
+    }
+    assert said == {
+        "rectifying": [
+            (
+                "rectifying-after-assessment",
+                "考核整改期间不能申请验收",
+                "A center rectifying after an assessment does not request acceptance.",
+                {},
+            )
+        ],
+        "not_started": [("construction-not-started", "尚未开始建设", "Construction has not started.", {})],
+        "pending": [
+            (
+                "extension-pending",
+                "延期申请尚未决定",
+                "An extension request is pending; the province decides it first.",
+                {},
+            )
+        ],
+    }
+    found = rules.LIFECYCLE.blockers("request_acceptance", LEAD, early)
+    assert [(b.code, b.message_zh, b.message_en, b.data) for b in found] == [
+        (
+            "acceptance-too-early",
+            "验收申请须在 2026-08-30 之后提出",
+            "Acceptance may be requested from 2026-08-30 (3 months before construction ends).",
+            {"opens_on": "2026-08-30"},
+        ),
+        (
+            "annual-reports-missing",
+            "2024, 2025 年度工作总结尚未通过省科技厅审核",
+            "Annual reports not yet accepted: 2024, 2025.",
+            {"missing_years": [2024, 2025]},
+        ),
+    ]
+
+
+def test_after_a_failed_acceptance_the_window_is_the_rectification_period() -> None:
+    after_failure = replace(BUILDING, status="rectifying", rectifying_kind="acceptance", today=date(2026, 1, 5))
+    assert codes("request_acceptance", LEAD, after_failure) == []
+    # Only the failed acceptance lifts "too early": a center building normally is still held to the window.
+    assert codes("request_acceptance", LEAD, replace(after_failure, status="under_construction")) == [
+        "acceptance-too-early"
+    ]
