@@ -194,6 +194,26 @@ def test_invalid_criterion_scores_are_reported_at_their_location(
     assert all(error.msg for error in errors)
 
 
+@pytest.mark.parametrize(
+    ("criteria", "message"),
+    [
+        (scores(schedule="-"), "Field required"),
+        ({**scores(), "novelty": Decimal(5)}, "Extra inputs are not permitted"),
+        (scores(funding="NaN"), "Input should be a finite number"),
+        (scores(funding="-0.01"), "Input should be greater than or equal to 0"),
+        (scores(schedule="10.01"), "Input should be less than or equal to 10"),
+        (scores(funding="7.125"), "Decimal input should have no more than 2 decimal places"),
+    ],
+)
+def test_each_criterion_refusal_says_why_as_pydantic_would(criteria: dict[str, Decimal], message: str) -> None:
+    assert [error.msg for error in criteria_errors(criteria, MAXIMA)] == [message]
+
+
+@pytest.mark.parametrize("value", ["0", "0.01", "9.99", "10", "10.00"])
+def test_a_criterion_score_lies_in_0_to_its_maximum_both_included(value: str) -> None:
+    assert criteria_errors(scores(schedule=value), MAXIMA) == []
+
+
 def test_an_experts_total_is_the_sum_of_its_criteria() -> None:
     assert criteria_total(scores(foundation="25.5")) == Decimal("78.5")
 
