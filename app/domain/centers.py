@@ -79,7 +79,7 @@ def acceptance_blockers(
     approved_on: date,
     accepted_report_years: Collection[int],
     legal_entity: Mapping[str, Any],
-    after_failed_acceptance: bool = False,
+    after_failed_acceptance: bool,
 ) -> list[Blocker]:
     """Why acceptance may not be requested yet; empty when it may. [seed] 五（四）; window [practice].
 

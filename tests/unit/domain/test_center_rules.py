@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from app.domain import annual_reports
 from app.domain import centers as rules
 from app.domain.annual_reports import period_year_problem
 from app.domain.annual_reports import update_blockers as update_report_blockers
@@ -578,4 +579,80 @@ def test_after_a_failed_acceptance_the_window_is_the_rectification_period() -> N
     # Only the failed acceptance lifts "too early": a center building normally is still held to the window.
     assert codes("request_acceptance", LEAD, replace(after_failure, status="under_construction")) == [
         "acceptance-too-early"
+    ]
+
+
+# --- what the other center refusals say -----------------------------------------------------------------------------
+
+
+def said(action: str, actor: Principal, facts: rules.CenterFacts) -> list[tuple[str, str, str]]:
+    return [(b.code, b.message_zh, b.message_en) for b in rules.LIFECYCLE.blockers(action, actor, facts)]
+
+
+def test_what_a_refused_extension_request_says() -> None:
+    again = replace(BUILDING, extension_months=6, extension_requested_on=date(2026, 9, 1), construction_ends_on=None)
+    assert said("request_extension", LEAD, again) == [
+        ("already-extended", "建设期只能延期一次", "Construction may be extended only once."),
+        ("extension-already-requested", "已提出延期申请，待省科技厅决定", "An extension is pending."),
+        (
+            "construction-ended",
+            "建设期已结束，不能申请延期",
+            "Construction has ended; an extension can no longer be requested.",
+        ),
+    ]
+    assert said("extend", PROVINCE, BUILDING) == [
+        ("extension-not-requested", "牵头单位尚未提出延期申请", "The lead has not asked for an extension.")
+    ]
+
+
+def test_what_a_refused_exit_or_rectification_review_says() -> None:
+    assert said("request_exit", LEAD, replace(BUILDING, exit_requested_on=date(2026, 9, 1))) == [
+        ("exit-already-requested", "已提出退出申请", "An exit has already been requested.")
+    ]
+    assert said("exit", PROVINCE, BUILDING) == [
+        ("exit-not-requested", "牵头单位尚未提出退出申请", "The lead has not asked to exit.")
+    ]
+    after_acceptance = replace(BUILDING, status="rectifying", rectifying_kind="acceptance")
+    assert said("record_rectification_review", STRANGER, after_acceptance) == [
+        ("not-entrusted", "本机构未受委托", "This agency has not been entrusted with this center."),
+        (
+            "not-rectifying-after-assessment",
+            "仅适用于考核整改",
+            "Only a center rectifying after an assessment has a rectification review; after a failed "
+            "acceptance it requests acceptance again.",
+        ),
+    ]
+    assert said("sign_task_book", PROVINCE, replace(BUILDING, status="approved", has_task_book=False)) == [
+        ("task-book-missing", "尚未填写建设目标任务书", "No task book has been drafted.")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("role", "status", "expected"),
+    [
+        ("supervisor", "submitted", []),
+        ("province", "submitted", ["supervisor-decides"]),
+        ("province", "endorsed", []),
+    ],
+)
+def test_the_province_returns_a_submitted_report_only_for_a_lead_without_a_supervisor(
+    role: str, status: str, expected: list[str]
+) -> None:
+    facts = annual_reports.ReportFacts(status=status, lead_has_supervisor=True)
+    found = annual_reports.LIFECYCLE.blockers("return", Principal("x", role), facts)
+    assert [b.code for b in found] == expected
+    no_supervisor = annual_reports.ReportFacts(status=status, lead_has_supervisor=False)
+    assert annual_reports.LIFECYCLE.blockers("return", Principal("x", role), no_supervisor) == []
+
+
+def test_what_a_refused_report_edit_says() -> None:
+    found = update_report_blockers(Principal("x", "province"), "accepted")
+    assert [(b.code, b.message_zh, b.message_en, b.data) for b in found] == [
+        ("wrong-role", "只有牵头单位可以修改年度总结", "Only the lead edits its report.", {}),
+        (
+            "wrong-state",
+            "当前状态（accepted）不能修改",
+            "A report is not edited in state 'accepted'.",
+            {"status": "accepted"},
+        ),
     ]

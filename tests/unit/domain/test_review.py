@@ -339,3 +339,14 @@ def test_an_application_records_at_most_twenty_site_visits(recorded: int, refuse
         "An application records at most 20 site visits.",
         {"max_site_visits": 20},
     )
+
+
+@pytest.mark.parametrize(
+    "first", [{"novelty": Decimal(5)}, {"foundation": Decimal("NaN")}], ids=["an unknown one", "a non-number"]
+)
+def test_the_criteria_after_a_refused_one_are_still_judged(first: dict[str, Decimal]) -> None:
+    criteria = first | {name: value for name, value in scores(funding="-1").items() if name not in first}
+    assert [(error.loc[-1], error.type) for error in criteria_errors(criteria, MAXIMA)][-1] == (
+        "funding",
+        "greater_than_equal",
+    )
