@@ -392,3 +392,27 @@ async def test_center_statistics_group_by_field_region_status_and_grade(client: 
         )
     ).json()
     assert supervisor["total"] == 3
+
+
+@pytest.mark.race  # an export reads in its own transaction, so what it lists must be committed
+async def test_the_applications_export_lists_what_the_caller_may_see(
+    committed_client: httpx.AsyncClient, auth: Any
+) -> None:
+    from tests.api.helpers import draft, make_world
+
+    client = committed_client
+    world = await make_world(client, auth)
+    application = await draft(client, world, proposed_name="河南省导出申报技术创新中心")
+    mine = [[str(application["id"]), "河南省导出申报技术创新中心"]]
+    stranger = auth("applicant", org_id=(await create_org(client, world.province))["id"])
+
+    async def exported(headers: dict[str, str]) -> list[list[str]]:
+        response = await client.get("/api/v1/exports/applications", headers=headers)
+        assert response.status_code == 200, response.text
+        return [row[:2] for row in list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))[1:]]
+
+    assert (await exported(world.applicant), await exported(stranger), await exported(world.province)) == (
+        mine,
+        [],
+        mine,
+    )

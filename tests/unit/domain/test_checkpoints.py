@@ -92,3 +92,18 @@ def test_a_checkpoint_round_trips_and_names_its_origin() -> None:
 def test_malformed_checkpoints_are_refused(text: str) -> None:
     with pytest.raises(NoteError):
         Checkpoint.parse(text)
+
+
+def test_malformed_keys_texts_and_signature_lines_are_refused_each_with_its_reason() -> None:
+    verifier = Verifier.parse(GO_VERIFIER)
+    with pytest.raises(NoteError, match="malformed verifier key"):
+        Verifier.parse("PeterNeumann+zz4f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW")  # a key id that is not hex
+    with pytest.raises(NoteError, match="not an Ed25519 signer key"):
+        Signer.parse("PRIVATE+KEY+PeterNeumann+c74f20a3+" + base64.b64encode(b"\x02" + bytes(32)).decode())
+    for text in ("no newline at the end", "\nstarts with a blank line\n", "a\n\nblank line inside\n"):
+        with pytest.raises(NoteError, match="malformed note text"):
+            Signer.parse(GO_SIGNER).sign(text)
+    with pytest.raises(NoteError, match="malformed signature line"):
+        checkpoints.open_note(GO_TEXT + "\n- PeterNeumann AAAA\n", verifier)  # a hyphen, not the em dash
+    with pytest.raises(NoteError, match="malformed signature line"):
+        checkpoints.open_note(GO_TEXT + "\n— PeterNeumann AAAA\n", verifier)  # too short for a key id and signature
