@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
 import tempfile
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -18,6 +19,7 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
+import uvicorn
 from fastapi import FastAPI
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
@@ -129,9 +131,8 @@ async def session(connection: AsyncConnection) -> AsyncIterator[AsyncSession]:
         yield s
 
 
-@pytest.fixture
-async def client(app: FastAPI, connection: AsyncConnection) -> AsyncIterator[httpx.AsyncClient]:
-    """A client whose every request runs in a savepoint of the test's rolled-back transaction."""
+def savepoint_sessions(connection: AsyncConnection) -> Callable[[], AsyncIterator[AsyncSession]]:
+    """A `get_session` override: each request runs in a savepoint of the test's rolled-back transaction."""
 
     async def savepoint_session() -> AsyncIterator[AsyncSession]:
         async with (
@@ -140,7 +141,13 @@ async def client(app: FastAPI, connection: AsyncConnection) -> AsyncIterator[htt
         ):
             yield s
 
-    app.dependency_overrides[get_session] = savepoint_session
+    return savepoint_session
+
+
+@pytest.fixture
+async def client(app: FastAPI, connection: AsyncConnection) -> AsyncIterator[httpx.AsyncClient]:
+    """A client whose every request runs in a savepoint of the test's rolled-back transaction."""
+    app.dependency_overrides[get_session] = savepoint_sessions(connection)
     transport = httpx.ASGITransport(app=app)
     try:
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
@@ -233,3 +240,24 @@ async def empty_database(database_url: str) -> AsyncIterator[str]:
     finally:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.close()
+
+
+@pytest.fixture
+async def base_url(app_factory: AppFactory, connection: AsyncConnection) -> AsyncIterator[str]:
+    """A real HTTP service on a free loopback port whose requests run in savepoints of the test's transaction."""
+    application = app_factory()
+    application.dependency_overrides[get_session] = savepoint_sessions(connection)
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(application, lifespan="off", log_level="warning", access_log=False))
+    serving = asyncio.create_task(server.serve(sockets=[listener]))
+    try:
+        while not server.started:
+            assert not serving.done(), "the service did not start"
+            await asyncio.sleep(0.02)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await serving
+        listener.close()

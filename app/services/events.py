@@ -16,9 +16,10 @@ from app.services.errors import NotFound
 READERS = ("province", "observer")
 
 
-def _check_reader(principal: Principal) -> None:
+def check_reader(principal: Principal, resource: str = "events") -> None:
+    """The feed, and what carries its events (the log's inclusion proofs), is for its readers only: 404 to others."""
     if principal.role not in READERS:
-        raise NotFound("events", "*")
+        raise NotFound(resource, "*")
 
 
 async def list_events(
@@ -30,14 +31,14 @@ async def list_events(
     type: str | None,
     subject_id: uuid.UUID | None,
 ) -> list[EventRecord]:
-    _check_reader(principal)
+    check_reader(principal)
     return await repo.list_after(session, after=after, limit=limit, type=type, subject_id=subject_id)
 
 
 async def verify(session: AsyncSession, principal: Principal) -> ChainCheck:
     """Recompute every hash from the stored fields, in seq order: the first altered, missing or reordered event is
     reported by its seq."""
-    _check_reader(principal)
+    check_reader(principal)
     previous_hash, expected_seq, checked = GENESIS_HASH, 1, 0
     async for batch in repo.batches(session):
         pairs = [(repo.to_domain(record), record.hash) for record in batch]

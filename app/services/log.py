@@ -20,7 +20,7 @@ from app.domain import merkle
 from app.domain.checkpoints import ORIGIN, Checkpoint, Signer, Verifier
 from app.domain.principal import Principal
 from app.services.errors import NotFound, ValidationFailed
-from app.services.events import READERS
+from app.services.events import check_reader
 from app.settings import Settings
 
 KEY_FILE = "log-signing.key"
@@ -89,11 +89,6 @@ class InclusionProof:
     root: bytes
 
 
-def _check_reader(principal: Principal) -> None:
-    if principal.role not in READERS:
-        raise NotFound("log", "*")
-
-
 def _out_of_range(field: str, message: str) -> ValidationFailed:
     return ValidationFailed([(("query", field), message, "value_error")])
 
@@ -107,7 +102,7 @@ async def _sized(session: AsyncSession, tree_size: int | None, field: str) -> tu
 
 
 async def inclusion(session: AsyncSession, principal: Principal, *, seq: int, tree_size: int | None) -> InclusionProof:
-    _check_reader(principal)
+    check_reader(principal, "log")
     size, _ = await _sized(session, tree_size, "tree_size")
     if seq > size:
         raise _out_of_range("seq", f"event {seq} is not in a tree of {size} entries")

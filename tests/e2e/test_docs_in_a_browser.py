@@ -9,24 +9,19 @@ sessions in savepoints of the test's rolled-back transaction. In /docs the test 
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 from playwright.async_api import Browser, Page, async_playwright, expect
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from app.__main__ import main as cli
-from app.api.deps import get_session
-from tests.conftest import SECRET, AppFactory
+from tests.conftest import SECRET
 from tests.factories import credit_code
 
 pytestmark = pytest.mark.e2e
@@ -36,35 +31,6 @@ OUTPUT = ROOT / "build" / "e2e"
 CHROMIUM = os.environ.get("TIC_E2E_CHROMIUM", "/usr/bin/chromium")
 TITLE = "Henan Technology Innovation Centers API (河南省技术创新中心)"
 TIMEOUT_MS = 30_000
-
-
-@pytest.fixture
-async def base_url(app_factory: AppFactory, connection: AsyncConnection) -> AsyncIterator[str]:
-    """A real HTTP service on a free loopback port whose requests run in savepoints of the test's transaction."""
-    application = app_factory()
-
-    async def savepoint_session() -> AsyncIterator[AsyncSession]:
-        async with (
-            AsyncSession(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False) as s,
-            s.begin(),
-        ):
-            yield s
-
-    application.dependency_overrides[get_session] = savepoint_session
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.bind(("127.0.0.1", 0))
-    port = listener.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(application, lifespan="off", log_level="warning", access_log=False))
-    serving = asyncio.create_task(server.serve(sockets=[listener]))
-    try:
-        while not server.started:
-            assert not serving.done(), "the service did not start"
-            await asyncio.sleep(0.02)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await serving
-        listener.close()
 
 
 @pytest.fixture

@@ -8,26 +8,21 @@ does not say what the service does (a field, a status, the bearer scheme) fails 
 
 from __future__ import annotations
 
-import asyncio
 import importlib
-import socket
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
-import uvicorn
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from app.__main__ import main as cli
-from app.api.deps import get_session
 from app.services.clock import Clock
 from app.settings import Settings
-from tests.conftest import SECRET, AppFactory
+from tests.conftest import SECRET
 from tests.factories import credit_code
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -70,35 +65,6 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModuleType]:
         sys.path.remove(str(folder))
         for name in [name for name in sys.modules if name == PACKAGE or name.startswith(PACKAGE + ".")]:
             del sys.modules[name]
-
-
-@pytest.fixture
-async def base_url(app_factory: AppFactory, connection: AsyncConnection) -> AsyncIterator[str]:
-    """A real HTTP service on a free loopback port whose requests run in savepoints of the test's transaction."""
-    application = app_factory()
-
-    async def savepoint_session() -> AsyncIterator[AsyncSession]:
-        async with (
-            AsyncSession(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False) as s,
-            s.begin(),
-        ):
-            yield s
-
-    application.dependency_overrides[get_session] = savepoint_session
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.bind(("127.0.0.1", 0))
-    port = listener.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(application, lifespan="off", log_level="warning", access_log=False))
-    serving = asyncio.create_task(server.serve(sockets=[listener]))
-    try:
-        while not server.started:
-            assert not serving.done(), "the service did not start"
-            await asyncio.sleep(0.02)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await serving
-        listener.close()
 
 
 def token(capsys: pytest.CaptureFixture[str], *args: str) -> str:

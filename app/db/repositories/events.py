@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import event, select, text
+from sqlalchemy import event, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
@@ -118,6 +118,12 @@ async def write_pending(session: AsyncSession) -> None:
 @event.listens_for(Session, "after_soft_rollback")
 def _drop_pending(session: Session, *args: Any) -> None:
     session.info.pop(PENDING, None)
+
+
+async def head(session: AsyncSession) -> int:
+    """The highest committed feed seq. The feed commits in seq order (one advisory lock), so every seq up to this
+    one is visible too."""
+    return int((await session.execute(select(func.coalesce(func.max(EventRecord.seq), 0)))).scalar_one())
 
 
 async def add_transition(session: AsyncSession, record: TransitionRecord) -> None:

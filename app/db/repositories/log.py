@@ -13,6 +13,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import EventRecord, LogNodeRecord
+from app.db.repositories import events
 from app.db.repositories.events import to_domain
 from app.domain import merkle
 from app.domain.events import canonical_json
@@ -31,10 +32,6 @@ async def tree_size(session: AsyncSession) -> int:
     return 0 if last is None else int(last) + 1
 
 
-async def feed_size(session: AsyncSession) -> int:
-    return int(await session.scalar(select(func.coalesce(func.max(EventRecord.seq), 0))) or 0)
-
-
 async def nodes(session: AsyncSession, wanted: Iterable[merkle.Node]) -> dict[merkle.Node, bytes]:
     keys = sorted(set(wanted))
     if not keys:
@@ -50,7 +47,7 @@ async def nodes(session: AsyncSession, wanted: Iterable[merkle.Node]) -> dict[me
 async def integrate(session: AsyncSession) -> int:
     """Bring the tree up to the feed's last event; returns the tree size. The caller's transaction commits it."""
     size = await tree_size(session)
-    if size >= await feed_size(session):
+    if size >= await events.head(session):
         return size
     await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOG_LOCK_KEY})
     size = await tree_size(session)  # another integrator may have gone first

@@ -11,12 +11,13 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import ARRAY, Text, bindparam, func, select, text, update
+from sqlalchemy import ARRAY, Text, bindparam, select, text, update
 from sqlalchemy.dialects.postgresql import UUID, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import EventRecord, WebhookDeliveryRecord, WebhookRecord
 from app.db.paging import PageRequest, PageResult
+from app.db.repositories import events
 from app.db.repositories.common import keyset_page
 
 
@@ -71,10 +72,7 @@ async def store_secret(session: AsyncSession, webhook_id: uuid.UUID, secret: str
     )
 
 
-async def feed_head(session: AsyncSession) -> int:
-    """The highest committed feed seq. The feed commits in seq order (one advisory lock), so every seq up to this
-    one is visible too."""
-    return int((await session.execute(select(func.coalesce(func.max(EventRecord.seq), 0)))).scalar_one())
+feed_head = events.head
 
 
 # --- dispatch ------------------------------------------------------------------------------------------------------
