@@ -85,6 +85,9 @@ class Signer:
 
     @classmethod
     def generate(cls, name: str = ORIGIN) -> Signer:
+        # A name with a space or a '+' would give keys no one can parse back (the key text is '+'-separated).
+        if not _valid_name(name):
+            raise NoteError("malformed key name")
         seed = Ed25519PrivateKey.generate().private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
         return cls(name=name, seed=seed)
 
