@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.db.repositories import figures as figures_repo
 from app.db.repositories import reports as repo
 from app.domain import reference as ref
 from app.domain.principal import Principal
@@ -55,6 +56,15 @@ async def center_counts(session: AsyncSession, principal: Principal, group_by: s
 
 async def application_counts(session: AsyncSession, principal: Principal, group_by: str) -> list[tuple[Any, int]]:
     return await repo.count_applications(session, applications.reach_of(principal), group_by)
+
+
+async def figure_sums(
+    session: AsyncSession, principal: Principal, *, group_by: str, year: int | None, status: str | None
+) -> list[dict[str, Any]]:
+    """Sums of the accepted reports' figures within the caller's reach (an expert reaches no center)."""
+    return await figures_repo.figure_sums(
+        session, centers.reach_of(principal), group_by=group_by, year=year, status=status
+    )
 
 
 def check_exporter(principal: Principal) -> None:
