@@ -187,6 +187,7 @@ ACCESS: dict[tuple[str, str], Access] = {
     ("GET", "/stats/figures"): EVERYONE,
     ("GET", "/exports/centers"): NOT_EXPERTS,
     ("GET", "/exports/applications"): NOT_EXPERTS,
+    ("GET", "/exports/annual-figures"): NOT_EXPERTS,
     # webhooks
     ("POST", "/webhooks"): PROVINCE,
     ("GET", "/webhooks"): PROVINCE,

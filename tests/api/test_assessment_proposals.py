@@ -3,12 +3,17 @@ the figures (issue 17 §2)."""
 
 from __future__ import annotations
 
+import csv
+import io
+import uuid
 from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.api.helpers import locs, problem
+from tests.api.test_query_counts import SINGLE_READ, sent_by
 from tests.factories import create_org
 
 API = "/api/v1"
@@ -455,3 +460,58 @@ async def test_the_assessment_scheme_is_published(client: httpx.AsyncClient, aut
         "industry_academia_cooperation": 10,
     }
     problem(await client.get(f"{API}/reference/assessment-schemes/henan-1999", headers=headers), 404, "not-found")
+
+
+@pytest.mark.race  # commits for real; committed_client empties the tables afterwards
+async def test_a_proposal_and_the_figure_statistics_send_at_most_3_statements(
+    committed_client: httpx.AsyncClient, engine: AsyncEngine, auth: Any
+) -> None:
+    w = await recognized_center(committed_client, auth)
+    for year, (f, kpi) in YEARS.items():
+        await file_report(committed_client, w, year, f, kpi)
+    cycle = await open_cycle(committed_client, w["province"])
+    at = f"{API}/assessment-cycles/{cycle['id']}/results/{w['center']['id']}/proposal"
+    response, sent = await sent_by(engine, committed_client.get(at, headers=w["province"]))
+    assert response.json()["complete"] is True
+    assert len(sent) <= SINGLE_READ, sent.render()
+    stats = committed_client.get(f"{API}/stats/figures", params={"group_by": "year"}, headers=w["province"])
+    response, sent = await sent_by(engine, stats)
+    assert response.json()["totals"]["rd_spend"] == "12900.00"
+    assert len(sent) <= SINGLE_READ, sent.render()
+
+
+@pytest.mark.race  # commits for real; committed_client empties the tables afterwards
+async def test_the_figures_export_has_one_row_per_accepted_report(
+    committed_client: httpx.AsyncClient, auth: Any
+) -> None:
+    # The export reads in a transaction of its own, so the data must be committed.
+    client = committed_client
+    a = await recognized_center(client, auth)
+    projects = [
+        {"level": "national", "title": "x", "amount": "800.00"},
+        {"level": "provincial", "title": "y", "amount": "0.05"},
+        {"level": "provincial", "title": "z", "amount": "0.10"},
+    ]
+    await file_report(client, a, 2025, figures(rd_spend="1000.10", staff_total=10, rd_staff=3, projects=projects), {})
+    await file_report(client, a, 2024, figures(rd_spend="7.00"), {}, accept=False)  # not accepted: not exported
+    response = await client.get(f"{API}/exports/annual-figures", headers=a["province"])
+    assert response.status_code == 200, response.text
+    assert response.headers["content-disposition"].startswith('attachment; filename="annual-figures-')
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert rows[0][:7] == ["编号", "名称", "技术领域", "所在地区", "状态", "年度", "研发经费（万元）"]
+    assert len(rows) == 2
+    row = dict(zip(rows[0], rows[1], strict=True))
+    assert (row["名称"], row["年度"], row["研发经费（万元）"], row["职工总数"], row["研发人员"]) == (
+        a["center"]["name"],
+        "2025",
+        "1000.10",
+        "10",
+        "3",
+    )
+    assert (row["国家级项目"], row["省级项目"], row["项目经费（万元）"]) == ("1", "2", "800.15")
+    assert (row["状态"], row["所在地区"]) == ("已认定", "郑州市")
+    expert = auth("expert", expert_id=str(uuid.uuid4()))
+    problem(await client.get(f"{API}/exports/annual-figures", headers=expert), 404, "not-found")
+    xlsx = await client.get(f"{API}/exports/annual-figures", params={"format": "xlsx"}, headers=a["province"])
+    assert xlsx.status_code == 200
+    assert xlsx.content[:2] == b"PK"

@@ -517,6 +517,7 @@ DECISIONS: dict[tuple[str, str], Decision] = {
     ("GET", "/stats/figures"): everyone(params={"group_by": "field"}),
     ("GET", "/exports/centers"): not_for_experts(),
     ("GET", "/exports/applications"): not_for_experts(),
+    ("GET", "/exports/annual-figures"): not_for_experts(),
     # --- webhooks ----------------------------------------------------------------------------------------------
     ("POST", "/webhooks"): province_only(body={"url": "https://example.org/tic-events"}),
     ("GET", "/webhooks"): province_only(LISTED, listed="webhook"),

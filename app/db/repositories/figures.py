@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
 from typing import Any
 
 from sqlalchemy import BigInteger, Numeric, cast, func, select
@@ -87,3 +88,22 @@ async def figure_sums(
     if status is not None:
         query = query.where(CenterRecord.status == status)
     return [dict(row._mapping) for row in (await session.execute(query)).all()]
+
+
+async def stream_figures(
+    session: AsyncSession, reach: centers_repo.Reach
+) -> AsyncIterator[tuple[AnnualReportRecord, CenterRecord, OrganizationRecord]]:
+    """Accepted reports with figures within reach, with their center and lead, by center code and year."""
+    query = (
+        select(AnnualReportRecord, CenterRecord, OrganizationRecord)
+        .join(CenterRecord, CenterRecord.id == AnnualReportRecord.center_id)
+        .join(OrganizationRecord, OrganizationRecord.id == CenterRecord.lead_org_id)
+        .where(AnnualReportRecord.status == "accepted", AnnualReportRecord.figures.is_not(None))
+        .order_by(CenterRecord.code, AnnualReportRecord.period_year)
+        .execution_options(yield_per=500)
+    )
+    condition = centers_repo._condition(reach)
+    if condition is not None:
+        query = query.where(condition)
+    async for report, center, lead in await session.stream(query):
+        yield report, center, lead

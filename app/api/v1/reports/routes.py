@@ -249,3 +249,20 @@ async def export_applications(
     return _export(
         request, principal, "applications", service.APPLICATION_COLUMNS, service.application_rows, format, clock
     )
+
+
+@router.get(
+    "/exports/annual-figures",
+    operation_id="export_annual_figures",
+    response_class=StreamingResponse,
+    responses=EXPORT_RESPONSES,
+)
+async def export_annual_figures(
+    request: Request,
+    principal: PrincipalDep,
+    clock: ClockDep,
+    format: Annotated[Literal["csv", "xlsx"], Query()] = "csv",
+) -> StreamingResponse:
+    """The structured figures of every accepted annual report within the caller's reach, one row per center and
+    year (money in 万元 with 2 decimals; projects counted by level with their amounts summed), streamed."""
+    return _export(request, principal, "annual-figures", service.FIGURE_COLUMNS, service.figure_rows, format, clock)
