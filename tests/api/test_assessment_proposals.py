@@ -515,3 +515,30 @@ async def test_the_figures_export_has_one_row_per_accepted_report(
     xlsx = await client.get(f"{API}/exports/annual-figures", params={"format": "xlsx"}, headers=a["province"])
     assert xlsx.status_code == 200
     assert xlsx.content[:2] == b"PK"
+
+
+async def test_a_proposal_for_a_center_outside_the_cycle_is_not_found_and_a_closed_cycle_records_nothing(
+    client: httpx.AsyncClient, auth: Any
+) -> None:
+    w = await recognized_center(client, auth)
+    for year, (f, kpi) in YEARS.items():
+        await file_report(client, w, year, f, kpi)
+    cycle = await open_cycle(client, w["province"])
+    base = f"{API}/assessment-cycles/{cycle['id']}/results"
+    problem(await client.get(f"{base}/{uuid.uuid4()}/proposal", headers=w["province"]), 404, "not-found")
+    problem(await client.get(f"{API}/assessment-cycles/{uuid.uuid4()}/results/x/proposal"), 401, "unauthenticated")
+    by_hand = {
+        "score": "80",
+        "indicators": dict.fromkeys(
+            ("rd_investment", "st_results", "talent_team", "research_projects", "industry_academia_cooperation"), "80"
+        ),
+    }
+    assert (await client.put(f"{base}/{w['center']['id']}", json=by_hand, headers=w["province"])).status_code == 200
+    finalized = await client.post(f"{API}/assessment-cycles/{cycle['id']}/finalize", headers=w["province"])
+    assert finalized.status_code == 200, finalized.text
+    # The proposal stays readable after finalizing; recording from it is refused like any result.
+    assert (await client.get(f"{base}/{w['center']['id']}/proposal", headers=w["province"])).json()["complete"]
+    late = await client.put(
+        f"{base}/{w['center']['id']}", json={"score": "68.77", "from_proposal": True}, headers=w["province"]
+    )
+    problem(late, 409, "invalid-transition")

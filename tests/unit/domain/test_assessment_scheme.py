@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from decimal import Decimal
 from typing import Any
 
@@ -309,3 +311,13 @@ def test_adjustments_name_an_indicator_and_give_a_reason(
     adjustments: dict[str, tuple[Decimal, str]], expected: list[Any]
 ) -> None:
     assert s.adjustment_errors(adjustments, SCHEME.weights) == expected
+
+
+def test_a_published_scheme_never_changes() -> None:
+    """A cycle scored with henan-2021-assessment must be re-scorable later with the very same scheme: any change to
+    its indicators, parts, texts or curves is a new scheme with a new name, so its published description is pinned
+    (update this digest only together with a new scheme name)."""
+    described = json.dumps(SCHEME.describe(), ensure_ascii=False, sort_keys=True).encode()
+    assert hashlib.sha256(described).hexdigest() == "2e5d735e6376e80ad3f4e06a9ba3e18899cac4eb0c0e9c2ecf5f3dfe8ff1ecd4"
+    assert s.SCHEMES == {"henan-2021-assessment": SCHEME}
+    assert dict(s.SCHEME_OF_RULE_SET) == {"henan-2021": "henan-2021-assessment", "henan-2025": "henan-2021-assessment"}
