@@ -76,6 +76,8 @@ ACCESS: dict[tuple[str, str], Access] = {
     # reference
     ("GET", "/reference"): EVERYONE,
     ("GET", "/reference/state-machines"): EVERYONE,
+    ("GET", "/reference/assessment-schemes"): EVERYONE,
+    ("GET", "/reference/assessment-schemes/{scheme_id}"): EVERYONE,
     # organizations and experts
     ("POST", "/organizations"): PROVINCE,
     ("GET", "/organizations"): EVERYONE,
@@ -167,6 +169,7 @@ ACCESS: dict[tuple[str, str], Access] = {
     ("GET", CYCLE + "/actions"): CYCLE_READERS,
     ("GET", CYCLE + "/results"): CYCLE_READERS,
     ("PUT", CYCLE + "/results/{center_id}"): _roles("province", "third_party"),
+    ("GET", CYCLE + "/results/{center_id}/proposal"): _roles("province", "third_party"),
     **_actions(CYCLE, ("finalize",), lifecycles.ASSESSMENT_CYCLE),
     ("GET", CYCLE + "/national-candidates"): CYCLE_READERS,
     ("POST", CENTER + "/funding"): PROVINCE,
@@ -181,8 +184,10 @@ ACCESS: dict[tuple[str, str], Access] = {
     ("GET", "/log/proof/inclusion"): FEED_READERS,  # it carries the event itself
     ("GET", "/stats/centers"): EVERYONE,
     ("GET", "/stats/applications"): EVERYONE,
+    ("GET", "/stats/figures"): EVERYONE,
     ("GET", "/exports/centers"): NOT_EXPERTS,
     ("GET", "/exports/applications"): NOT_EXPERTS,
+    ("GET", "/exports/annual-figures"): NOT_EXPERTS,
     # webhooks
     ("POST", "/webhooks"): PROVINCE,
     ("GET", "/webhooks"): PROVINCE,

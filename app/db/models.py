@@ -300,6 +300,8 @@ class AnnualReportRecord(VersionedMixin, Base):
     period_year: Mapped[int] = mapped_column(Integer, nullable=False)
     summary: Mapped[str] = mapped_column(Text, nullable=False)
     kpi_actuals: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False, default=dict)
+    # Structured figures of the year (app/domain/annual_figures.py); null for a report filed without them.
+    figures: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     plan_next_year: Mapped[str] = mapped_column(Text, nullable=False)
     status: Mapped[str] = mapped_column(String(32), nullable=False, default="draft")
     due_on: Mapped[date] = mapped_column(Date, nullable=False)
@@ -387,6 +389,9 @@ class AssessmentEntryRecord(Base):
     grade: Mapped[str | None] = mapped_column(String(32))
     consequence: Mapped[str | None] = mapped_column(String(64))
     absent: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False, server_default="false")
+    # A result recorded from the scheme's proposal: {scheme, computed: {indicator: score}, adjustments: {indicator:
+    # {computed, adjusted, reason}}}; null for a result typed in by hand.
+    proposal: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
 
 
 class FundingRecord(Base):

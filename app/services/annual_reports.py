@@ -13,6 +13,7 @@ from app.db.models import AnnualReportRecord, CenterRecord
 from app.db.paging import PageRequest, PageResult
 from app.db.repositories import centers as repo
 from app.db.repositories import organizations as orgs_repo
+from app.domain import annual_figures
 from app.domain import annual_reports as report_rules
 from app.domain.deadlines import annual_report_due_on, is_late
 from app.domain.errors import RuleViolation
@@ -73,6 +74,11 @@ def _kpi_problems(kpi_actuals: Mapping[str, Any], task_book: Mapping[str, Any] |
         )
 
 
+def _check_figures(figures: Mapping[str, Any] | None) -> None:
+    if figures is not None and (problems := annual_figures.figures_errors(figures)):
+        raise ValidationFailed([(p.loc, p.msg, p.type) for p in problems])
+
+
 async def create_report(
     session: AsyncSession, principal: Principal, center_id: uuid.UUID, data: Mapping[str, Any], clock: Clock
 ) -> AnnualReportRecord:
@@ -84,6 +90,7 @@ async def create_report(
     if problem:
         raise InvalidReference(loc=("body", "period_year"), msg=problem)
     _kpi_problems(data.get("kpi_actuals") or {}, center.task_book)
+    _check_figures(data.get("figures"))
     if await repo.report_for_year(session, center.id, year) is not None:
         raise AlreadyExists("annual report", "period_year", str(year))
     record = AnnualReportRecord(
@@ -92,6 +99,7 @@ async def create_report(
         period_year=year,
         summary=data["summary"],
         kpi_actuals=dict(data.get("kpi_actuals") or {}),
+        figures=data.get("figures"),
         plan_next_year=data["plan_next_year"],
         status=ANNUAL_REPORT.initial,
         due_on=annual_report_due_on(year),
@@ -145,6 +153,7 @@ async def update_report(
     lifecycle.check_version(expected_version, record.version)
     if "kpi_actuals" in changes:
         _kpi_problems(changes["kpi_actuals"] or {}, center.task_book)
+    _check_figures(changes.get("figures"))
     for key, value in changes.items():
         setattr(record, key, value)
     await session.flush()

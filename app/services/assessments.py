@@ -177,8 +177,12 @@ async def put_result(
     indicators: Mapping[str, Decimal] | None,
     rd_investment_reported: bool,
     clock: Clock,
+    *,
+    proposal: Mapping[str, Any] | None = None,
 ) -> AssessmentEntryRecord:
-    """The province, or the agency the cycle is entrusted to, records a center's result while the cycle is open."""
+    """The province, or the agency the cycle is entrusted to, records a center's result while the cycle is open.
+    `proposal` is what a result recorded from the scheme's proposal keeps (computed scores, adjustments, reasons);
+    a result typed in by hand clears it."""
     cycle = await load_cycle(session, principal, cycle_id, for_update=True)
     if principal.role not in ("province", "third_party"):
         raise NotFound("assessment cycle", str(cycle_id))
@@ -207,16 +211,20 @@ async def put_result(
     entry.indicators = {k: f"{Decimal(v):.2f}" for k, v in indicators.items()} if indicators is not None else None
     # Only the explicit flag means "no R&D investment" (domain.md §7): an rd_investment indicator of 0 is a score.
     entry.rd_investment_reported = rd_investment_reported
+    entry.proposal = dict(proposal) if proposal is not None else None
     entry.recorded_by = principal.sub
     entry.recorded_at = clock.now()
     await session.flush()
+    data: dict[str, Any] = {"cycle_id": str(cycle.id), "score": f"{score:.2f}"}
+    if proposal is not None:  # which indicators the evaluator changed; the reasons stay on the result
+        data |= {"scheme": proposal["scheme"], "adjusted": sorted(proposal["adjustments"])}
     await audit.record_event(
         session,
         principal,
         type="assessment.result_recorded",
         subject_type="center",
         subject_id=center_id,
-        data={"cycle_id": str(cycle.id), "score": f"{score:.2f}"},
+        data=data,
     )
     return entry
 

@@ -87,6 +87,7 @@ DEFAULT_RESOURCES = {
     "request_id": "change",
     "cycle_id": "cycle",
     "webhook_id": "webhook",
+    "scheme_id": "scheme",
 }
 
 
@@ -289,6 +290,8 @@ DECISIONS: dict[tuple[str, str], Decision] = {
     # --- reference ---------------------------------------------------------------------------------------------
     ("GET", "/reference"): everyone(),
     ("GET", "/reference/state-machines"): everyone(),
+    ("GET", "/reference/assessment-schemes"): everyone(),
+    ("GET", "/reference/assessment-schemes/{scheme_id}"): everyone(),
     # --- organizations and experts -------------------------------------------------------------------------------
     ("POST", "/organizations"): province_only(
         body={"name": "新单位", "credit_code": "{credit_code}", "kind": "enterprise", "region": "郑州市"}
@@ -489,6 +492,10 @@ DECISIONS: dict[tuple[str, str], Decision] = {
         body={"score": "75.00", "indicators": dict.fromkeys(INDICATORS, "75")},
     ),
     ("GET", "/assessment-cycles/{cycle_id}/actions"): cycle_reader(),
+    # The evaluators who record results: an observer reads the cycle but is no evaluator.
+    ("GET", "/assessment-cycles/{cycle_id}/results/{center_id}/proposal"): decide(
+        province=OK, supervisor=HIDDEN, applicant=HIDDEN, expert=HIDDEN, third_party=MINE, observer=HIDDEN
+    ),
     ("POST", "/assessment-cycles/{cycle_id}/finalize"): province_only(),
     ("GET", "/assessment-cycles/{cycle_id}/national-candidates"): cycle_reader(),
     ("POST", "/centers/{center_id}/funding"): province_only(
@@ -507,8 +514,10 @@ DECISIONS: dict[tuple[str, str], Decision] = {
     ("GET", "/log/proof/consistency"): everyone(params={"from": "1"}),
     ("GET", "/stats/centers"): everyone(params={"group_by": "status"}),
     ("GET", "/stats/applications"): everyone(params={"group_by": "status"}),
+    ("GET", "/stats/figures"): everyone(params={"group_by": "field"}),
     ("GET", "/exports/centers"): not_for_experts(),
     ("GET", "/exports/applications"): not_for_experts(),
+    ("GET", "/exports/annual-figures"): not_for_experts(),
     # --- webhooks ----------------------------------------------------------------------------------------------
     ("POST", "/webhooks"): province_only(body={"url": "https://example.org/tic-events"}),
     ("GET", "/webhooks"): province_only(LISTED, listed="webhook"),
@@ -706,6 +715,7 @@ async def _build(client: httpx.AsyncClient, auth: Any) -> World:
         "change": change["id"],
         "cycle": cycle["id"],
         "webhook": webhook["id"],
+        "scheme": "henan-2021-assessment",
     }
     return World(client=client, headers=headers, ids=ids)
 

@@ -27,6 +27,7 @@ HORIZON = date(2036, 12, 2)  # ten years after TODAY: the latest `as_of`
 # Lists that are not pages, and why they are bounded whatever the data.
 BOUNDED_BY_NATURE = {
     "/api/v1/reference/state-machines": "the lifecycle tables compiled into the code",
+    "/api/v1/reference/assessment-schemes": "the assessment schemes compiled into the code",
     "/api/v1/applications/{application_id}/actions": "the actions of one lifecycle",
     "/api/v1/centers/{center_id}/actions": "the actions of one lifecycle",
     "/api/v1/centers/{center_id}/annual-reports/{report_id}/actions": "the actions of one lifecycle",
@@ -312,9 +313,10 @@ WORST = {
     "/api/v1/events": {"limit": 1000},
     "/api/v1/stats/centers": {"group_by": "region"},
     "/api/v1/stats/applications": {"group_by": "call_id"},
+    "/api/v1/stats/figures": {"group_by": "region"},
 }
 # Lists answering their own shape: the feed (`next_after`, api.md) and statistics (`total`).
-OWN_SHAPE = {"/api/v1/events", "/api/v1/stats/centers", "/api/v1/stats/applications"}
+OWN_SHAPE = {"/api/v1/events", "/api/v1/stats/centers", "/api/v1/stats/applications", "/api/v1/stats/figures"}
 # Generous, for a loaded CI machine: the failure they catch took seconds (7.9 s, /healthz 7.7 s, issue 12).
 MAX_SECONDS = 5.0
 HEALTHZ_MAX_SECONDS = 1.0

@@ -204,6 +204,7 @@ DEFAULT_PATH = {
     "request_id": "change_filed",
     "cycle_id": "cycle",
     "webhook_id": "webhook",
+    "scheme_id": "scheme",
 }
 
 
@@ -456,9 +457,12 @@ PLANS: dict[tuple[str, str], Plan] = {
     # --- annual reports and change requests ------------------------------------------------------------------------
     ("POST", "/centers/{center_id}/annual-reports"): Plan(
         # 2022 is the one finished year of the recognized center without a report; actuals name task-book targets.
-        Setup(body={"period_year": 2022}, refusals=(invalid("body.kpi_actuals"),))
+        # Generated figures may put rd_staff above staff_total or money above its ceiling (app/domain/annual_figures).
+        Setup(body={"period_year": 2022}, refusals=(invalid("body.kpi_actuals", "body.figures"),))
     ),
-    ("PATCH", "/centers/{center_id}/annual-reports/{report_id}"): Plan(Setup(refusals=(invalid("body.kpi_actuals"),))),
+    ("PATCH", "/centers/{center_id}/annual-reports/{report_id}"): Plan(
+        Setup(refusals=(invalid("body.kpi_actuals", "body.figures"),))
+    ),
     ("POST", "/centers/{center_id}/annual-reports/{report_id}/endorse"): Plan(
         Setup(path={"report_id": "report_submitted"}),
         roles={"province": Setup(path={"center_id": "orphan_center", "report_id": "orphan_report"})},
@@ -492,7 +496,15 @@ PLANS: dict[tuple[str, str], Plan] = {
     ),
     ("PUT", "/assessment-cycles/{cycle_id}/results/{center_id}"): Plan(
         # A score given with indicators must be their weighted sum of known indicators (domain.md §7).
-        Setup(body={"score": _decimal_score}, refusals=(invalid("body.score", "body.indicators"),))
+        # From the proposal: no center of the world has three accepted reports with figures (409), and a generated
+        # adjustment names no indicator of the scheme or a score the weighted sum does not give (422).
+        Setup(
+            body={"score": _decimal_score},
+            refusals=(
+                invalid("body.score", "body.indicators", "body.from_proposal", "body.adjustments"),
+                rule("proposal-incomplete"),
+            ),
+        )
     ),
     ("POST", "/assessment-cycles/{cycle_id}/finalize"): Plan(
         Setup(fix={"absent_center_ids": []}, refusals=(invalid("body.decided_on"),))
@@ -510,6 +522,7 @@ PLANS: dict[tuple[str, str], Plan] = {
     # Dates and years in query strings have ranges of their own (app.domain.dates): 10 years ahead, 5 years ahead.
     ("GET", "/obligations"): Plan(Setup(refusals=(invalid("query.as_of", "query.cursor"),))),
     ("GET", "/funding/summary"): Plan(Setup(refusals=(invalid("query.year"),))),
+    ("GET", "/stats/figures"): Plan(Setup(refusals=(invalid("query.year", "query.status"),))),
     # --- webhooks ------------------------------------------------------------------------------------------------
     ("POST", "/webhooks"): Plan(Setup(body={"url": "https://example.org/fuzzed"})),
 }

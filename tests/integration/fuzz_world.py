@@ -323,6 +323,7 @@ async def build(client: httpx.AsyncClient, auth: Any) -> FuzzWorld:
         "cycle": open_cycle["id"],
         "past_cycle": past["id"],
         "webhook": webhook["id"],
+        "scheme": "henan-2021-assessment",
     }
     principals = {
         "anonymous": {},

@@ -36,16 +36,26 @@ from app.api.v1.assessments.schemas import (
     FundingRead,
     FundingSummary,
     FundingSummaryRow,
+    ProposalRead,
+    RecordedProposal,
     ResultPut,
     ResultRead,
 )
 from app.api.v1.common import ActionRead, action_reads
+from app.services import assessment_proposals as proposals
 from app.services import assessments as service
 from app.services import centers as centers_service
 from app.services import funding
 
 router = APIRouter(prefix="/assessment-cycles", tags=["assessment"])
 funding_router = APIRouter(tags=["funding"])
+
+
+def _result(entry: object) -> ResultRead:
+    out = ResultRead.model_validate(entry, from_attributes=True)
+    stored = getattr(entry, "proposal", None)
+    out.proposal = None if stored is None else RecordedProposal.model_validate(stored)
+    return out
 
 
 def _cycle(view: service.CycleView) -> CycleRead:
@@ -126,16 +136,14 @@ async def list_assessment_results(
     """Every center's result in the cycle (and its grade once finalized), by center code, a page at a time."""
     after = pagination.decode(cursor, "assessment-results", str)[0] if cursor else None
     entries, next_after = await service.cycle_results(session, principal, cycle_id, after_code=after, limit=limit)
-    return pagination.page(
-        [ResultRead.model_validate(entry, from_attributes=True) for entry in entries], "assessment-results", next_after
-    )
+    return pagination.page([_result(entry) for entry in entries], "assessment-results", next_after)
 
 
 @router.put(
     "/{cycle_id}/results/{center_id}",
     operation_id="put_assessment_result",
     response_model=ResultRead,
-    responses=responses("not-found", "invalid-transition"),
+    responses=responses("not-found", "invalid-transition", "rule-violation"),
 )
 async def put_assessment_result(
     cycle_id: uuid.UUID,
@@ -145,11 +153,77 @@ async def put_assessment_result(
     principal: PrincipalDep,
     clock: ClockDep,
 ) -> ResultRead:
-    """Record a center's result (the province, or the agency the cycle is entrusted to) while the cycle is open."""
-    entry = await service.put_result(
-        session, principal, cycle_id, center_id, body.score, body.indicators, body.rd_investment_reported, clock
+    """Record a center's result (the province, or the agency the cycle is entrusted to) while the cycle is open.
+    With `from_proposal`, the indicators are the assessment scheme's proposal, each adjusted one replaced by the
+    evaluator's score with its reason; the result keeps computed and adjusted values (`proposal`)."""
+    if body.from_proposal:
+        adjustments = {code: (a.score, a.reason) for code, a in (body.adjustments or {}).items()}
+        entry = await proposals.put_from_proposal(
+            session, principal, cycle_id, center_id, body.score, adjustments, body.rd_investment_reported, clock
+        )
+    else:
+        entry = await service.put_result(
+            session, principal, cycle_id, center_id, body.score, body.indicators, body.rd_investment_reported, clock
+        )
+    return _result(entry)
+
+
+@router.get(
+    "/{cycle_id}/results/{center_id}/proposal",
+    operation_id="get_assessment_proposal",
+    response_model=ProposalRead,
+    responses=responses("not-found"),
+)
+async def get_assessment_proposal(
+    cycle_id: uuid.UUID, center_id: uuid.UUID, session: SessionDep, principal: PrincipalDep
+) -> ProposalRead:
+    """The assessment scheme's proposal for a center of the cycle (the province, or the agency the cycle is
+    entrusted to): every indicator's score with its parts, each part with the figures it was computed from (which
+    report, which field, which value) and its formula; the weighted total and the grade it implies. It needs, for
+    each of the period's three years, an accepted annual report with `figures`, and task-book targets: otherwise
+    it is answered with `complete: false`, no scores, and `missing` listing each gap (`no-report`, `not-accepted`,
+    `no-figures`, `no-task-book-targets`). The scheme is published at `GET /api/v1/reference/assessment-schemes`."""
+    view = await proposals.propose(session, principal, cycle_id, center_id)
+    proposal = view.proposal
+    return ProposalRead.model_validate(
+        {
+            "cycle_id": view.cycle.id,
+            "center_id": view.center_id,
+            "scheme": view.scheme.name,
+            "complete": view.complete,
+            "missing": proposals.missing_data(view.missing),
+            "indicators": [
+                {
+                    "code": i.code,
+                    "weight": i.weight,
+                    "score": i.score,
+                    "parts": [
+                        {
+                            "code": p.code,
+                            "share": p.share,
+                            "value": str(p.value),
+                            "score": p.score,
+                            "formula": p.formula,
+                            "inputs": [
+                                {
+                                    "report_id": x.report_id,
+                                    "period_year": x.period_year,
+                                    "field": x.field,
+                                    "value": x.value,
+                                }
+                                for x in p.inputs
+                            ],
+                        }
+                        for p in i.parts
+                    ],
+                }
+                for i in (proposal.indicators if proposal else ())
+            ],
+            "indicator_values": proposal.indicator_values if proposal else {},
+            "score": proposal.score if proposal else None,
+            "grade": proposal.grade if proposal else None,
+        }
     )
-    return ResultRead.model_validate(entry, from_attributes=True)
 
 
 @router.post(

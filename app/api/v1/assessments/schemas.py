@@ -16,6 +16,11 @@ from app.api.v1.common import Id, Score, Strict, Timestamps, Wan
 Indicator = Annotated[Decimal, JsonText, Field(ge=0, le=100, max_digits=5, decimal_places=2)]
 
 
+class Adjustment(Strict):
+    score: Indicator
+    reason: Annotated[str, Field(min_length=1, max_length=2000)]
+
+
 class CycleCreate(Strict):
     model_config = ConfigDict(
         extra="forbid",
@@ -91,6 +96,45 @@ class ResultPut(Strict):
         description="False: no R&D investment in the cycle, which makes the grade unqualified whatever the score. "
         "Only this flag says so: an rd_investment indicator of 0 is a score like any other.",
     )
+    from_proposal: bool = Field(
+        default=False,
+        description="True: the indicators are the assessment scheme's proposal (`GET …/results/{center_id}/"
+        "proposal`), each replaced by its `adjustments` entry if any; leave `indicators` out. 409 "
+        "`proposal-incomplete` while the proposal cannot be computed. The result keeps the computed scores too.",
+    )
+    adjustments: Annotated[dict[Annotated[str, Field(max_length=64)], Adjustment], Field(max_length=20)] | None = Field(
+        default=None, description="Only with `from_proposal`: indicator → the evaluator's score and reason."
+    )
+
+    @field_validator("from_proposal")
+    @classmethod
+    def _not_both(cls, value: bool, info: ValidationInfo) -> bool:
+        if value and info.data.get("indicators") is not None:
+            raise ValueError("with from_proposal the indicators come from the proposal: leave indicators out")
+        return value
+
+    @field_validator("adjustments")
+    @classmethod
+    def _with_proposal(cls, value: Any, info: ValidationInfo) -> Any:
+        if value is not None and not info.data.get("from_proposal"):
+            raise ValueError("adjustments apply to the proposal: send from_proposal: true")
+        return value
+
+
+class RecordedAdjustment(BaseModel):
+    computed: Score
+    adjusted: Score
+    reason: str
+
+
+class RecordedProposal(BaseModel):
+    """What a result recorded from the proposal keeps: the scheme, every computed indicator score and the computed
+    total, and each adjustment with the computed value it replaced and the reason."""
+
+    scheme: str
+    computed: dict[str, str]
+    computed_score: Score
+    adjustments: dict[str, RecordedAdjustment]
 
 
 class ResultRead(BaseModel):
@@ -102,6 +146,9 @@ class ResultRead(BaseModel):
     recorded_at: datetime | None
     grade: str | None
     consequence: str | None
+    proposal: RecordedProposal | None = Field(
+        default=None, description="Set when the result was recorded from the scheme's proposal (`from_proposal`)."
+    )
 
 
 class FinalizeBody(Strict):
@@ -172,3 +219,51 @@ class FundingSummary(BaseModel):
     year: int | None
     rows: list[FundingSummaryRow]
     totals_by_kind: dict[str, Any]
+
+
+class ProposalInput(BaseModel):
+    report_id: uuid.UUID
+    period_year: int
+    field: str = Field(
+        description="The figure read: a field of `figures`, `projects[i].level|amount` or "
+        "`kpi_actuals.<code>` (empty value: no actual reported)."
+    )
+    value: str
+
+
+class ProposalPart(BaseModel):
+    code: str
+    share: int = Field(description="% of the indicator.")
+    value: str = Field(description="What the part measured, before the curve.")
+    score: Score
+    formula: str
+    inputs: list[ProposalInput]
+
+
+class ProposalIndicator(BaseModel):
+    code: str
+    weight: int
+    score: Score = Field(description="Σ part score × share / 100, rounded half up to 0.01.")
+    parts: list[ProposalPart]
+
+
+class ProposalMissing(BaseModel):
+    reason: Literal["no-report", "not-accepted", "no-figures", "no-task-book-targets"]
+    period_year: int | None
+    report_id: uuid.UUID | None
+    status: str | None
+
+
+class ProposalRead(BaseModel):
+    cycle_id: uuid.UUID
+    center_id: uuid.UUID
+    scheme: str
+    complete: bool = Field(description="False: `missing` says what is lacking; no score is proposed.")
+    missing: list[ProposalMissing]
+    indicators: list[ProposalIndicator]
+    indicator_values: dict[str, Score] = Field(description="Indicator → score, ready for `PUT …/results/{center_id}`.")
+    score: Score | None = Field(description="The weighted total (rule set weights), rounded half up to 0.01.")
+    grade: str | None = Field(
+        description="The grade the score implies by the rule set's bands, before the cycle's "
+        "hard floor and excellent cap, which only finalizing applies."
+    )

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 
 from app.api.dates import ConstructionEnd, ConstructionStart, DecisionDate, RecordedDecisionDate, ReportYear
 from app.api.deps import JsonText
+from app.api.v1.annual_reports.schemas import AnnualFigures
 from app.api.v1.common import (
     FieldCode,
     FreeJson,
@@ -253,6 +254,11 @@ class AnnualReportCreate(Strict):
         default_factory=dict, description="Actual values keyed by the task book's target codes."
     )
     plan_next_year: Annotated[str, Field(min_length=1, max_length=50_000)]
+    figures: AnnualFigures | None = Field(
+        default=None,
+        description="The year's structured figures. Optional, but a report without them cannot feed an assessment "
+        "proposal (`GET /assessment-cycles/{id}/results/{center_id}/proposal` lists it as missing).",
+    )
 
 
 class AnnualReportUpdate(Strict):
@@ -261,6 +267,7 @@ class AnnualReportUpdate(Strict):
     summary: Annotated[str, Field(min_length=1, max_length=50_000)] = omitted()
     kpi_actuals: KpiActuals = omitted()
     plan_next_year: Annotated[str, Field(min_length=1, max_length=50_000)] = omitted()
+    figures: AnnualFigures = omitted()
 
 
 class AnnualReportRead(Timestamps):
@@ -269,6 +276,9 @@ class AnnualReportRead(Timestamps):
     period_year: int
     summary: str
     kpi_actuals: dict[str, Any]
+    figures: AnnualFigures | None = Field(
+        default=None, description="The year's structured figures as filed (money as 万元 strings); null without."
+    )
     plan_next_year: str
     status: str
     allowed_actions: list[str] = Field(default_factory=list)

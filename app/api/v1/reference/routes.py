@@ -8,8 +8,9 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 
 from app.api.deps import PrincipalDep
-from app.api.problems import responses
+from app.api.problems import ProblemError, responses
 from app.domain import lifecycles, reference
+from app.domain.assessment_scheme import SCHEME_OF_RULE_SET, SCHEMES
 from app.domain.rulesets import RULE_SETS
 
 router = APIRouter(prefix="/reference", tags=["reference"])
@@ -64,3 +65,70 @@ async def get_reference(principal: PrincipalDep) -> dict[str, Any]:
 async def get_state_machines(principal: PrincipalDep) -> list[dict[str, Any]]:
     """Each lifecycle's states and transitions (action, from, to, roles), the same table the service enforces."""
     return [machine.as_dict() for machine in lifecycles.MACHINES.values()]
+
+
+class CurveKnot(BaseModel):
+    value: str
+    score: str
+
+
+class SchemePart(BaseModel):
+    code: str
+    share: int
+    measure_zh: str
+    measure_en: str
+    unit: str
+    curve: list[CurveKnot]
+
+
+class SchemeIndicator(BaseModel):
+    code: str
+    weight: int
+    title_zh: str
+    title_en: str
+    parts: list[SchemePart]
+
+
+class AssessmentSchemeData(BaseModel):
+    name: str
+    title_zh: str
+    title_en: str
+    source: str
+    reports_per_cycle: int
+    rounding: str
+    rule_sets: list[str]
+    indicators: list[SchemeIndicator]
+
+
+def _scheme(name: str) -> dict[str, Any]:
+    return {
+        **SCHEMES[name].describe(),
+        "rule_sets": sorted(rule_set for rule_set, scheme in SCHEME_OF_RULE_SET.items() if scheme == name),
+    }
+
+
+# Not a page: the assessment schemes compiled into the code, the same for every request.
+@router.get(
+    "/assessment-schemes",
+    operation_id="list_assessment_schemes",
+    response_model=list[AssessmentSchemeData],
+    responses=responses(),
+)
+async def list_assessment_schemes(principal: PrincipalDep) -> list[dict[str, Any]]:
+    """Every assessment scheme (考核指标体系): indicators and weights, each indicator's parts with what they measure
+    from a cycle's three accepted annual reports, and the piecewise-linear curve (knots of value → score; below the
+    first knot its score, past the last its score) that maps each measure to 0–100; the rule sets scored with it."""
+    return [_scheme(name) for name in SCHEMES]
+
+
+@router.get(
+    "/assessment-schemes/{scheme_id}",
+    operation_id="get_assessment_scheme",
+    response_model=AssessmentSchemeData,
+    responses=responses("not-found"),
+)
+async def get_assessment_scheme(scheme_id: str, principal: PrincipalDep) -> dict[str, Any]:
+    """One assessment scheme by name, e.g. `henan-2021-assessment`."""
+    if scheme_id not in SCHEMES:
+        raise ProblemError("not-found")
+    return _scheme(scheme_id)

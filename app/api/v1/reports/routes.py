@@ -16,8 +16,10 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.api.dates import ReportYear
 from app.api.deps import ClockDep, PrincipalDep, SessionDep
 from app.api.problems import responses
+from app.domain import reference
 from app.domain.principal import Principal
 from app.services import reports as service
 from app.services.clock import Clock
@@ -60,6 +62,74 @@ async def get_application_stats(
 ) -> Stats:
     """Counts of applications within the caller's reach."""
     return _stats(group_by, await service.application_counts(session, principal, group_by))
+
+
+class FigureTotals(BaseModel):
+    reports: int
+    centers: int
+    rd_spend: str
+    tech_transfer_income: str
+    platform_income: str
+    rd_staff: int
+    staff_total: int
+    invention_patents_filed: int
+    invention_patents_granted: int
+    pct_filings: int
+    standards_led: int
+    projects: int
+    incubated_enterprises: int
+    served_enterprises: int
+    shared_equipment_hours: int
+
+
+class FigureGroup(FigureTotals):
+    key: str | None
+
+
+class FigureStats(BaseModel):
+    group_by: str
+    year: int | None
+    status: str | None
+    items: list[FigureGroup]
+    totals: FigureTotals
+
+
+_STATUS_PATTERN = "^(" + "|".join(code.code for code in reference.CENTER_STATUSES) + ")$"
+
+
+def _figures(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        name: f"{value:.2f}" if isinstance(value, Decimal) else None if value is None else int(value)
+        for name, value in row.items()
+        if name not in ("key", "total")
+    }
+
+
+# Not a page: one row per group (a field code, a region, a year), summed in SQL, and the totals row.
+@router.get("/stats/figures", operation_id="get_figure_stats", response_model=FigureStats, responses=responses())
+async def get_figure_stats(
+    session: SessionDep,
+    principal: PrincipalDep,
+    group_by: Annotated[Literal["field", "region", "year"], Query()] = "field",
+    year: Annotated[ReportYear | None, Query(description="The reports' period_year.")] = None,
+    status: Annotated[
+        str | None, Query(pattern=_STATUS_PATTERN, description="Only centers in this status now, e.g. recognized.")
+    ] = None,
+) -> FigureStats:
+    """The structured figures of accepted annual reports within the caller's reach, summed per field, region (of
+    the lead) or year, and in total: money in 万元 as exact decimal strings, counts as integers, `projects` the
+    number of projects listed; `reports` and `centers` count what was summed. Reports without figures are not
+    counted. "Total R&D spend of recognized centers in 2025" is `?year=2025&status=recognized` → `totals.rd_spend`."""
+    rows = await service.figure_sums(session, principal, group_by=group_by, year=year, status=status)
+    items = [
+        FigureGroup(key=None if r["key"] is None else str(r["key"]), **_figures(r)) for r in rows if not r["total"]
+    ]
+    total = next((r for r in rows if r["total"]), None)
+    empty = dict.fromkeys(FigureTotals.model_fields, 0) | dict.fromkeys(
+        ("rd_spend", "tech_transfer_income", "platform_income"), "0.00"
+    )
+    totals = FigureTotals(**(_figures(total) if total else empty))
+    return FigureStats(group_by=group_by, year=year, status=status, items=items, totals=totals)
 
 
 def _cell(value: Any) -> Any:
@@ -179,3 +249,20 @@ async def export_applications(
     return _export(
         request, principal, "applications", service.APPLICATION_COLUMNS, service.application_rows, format, clock
     )
+
+
+@router.get(
+    "/exports/annual-figures",
+    operation_id="export_annual_figures",
+    response_class=StreamingResponse,
+    responses=EXPORT_RESPONSES,
+)
+async def export_annual_figures(
+    request: Request,
+    principal: PrincipalDep,
+    clock: ClockDep,
+    format: Annotated[Literal["csv", "xlsx"], Query()] = "csv",
+) -> StreamingResponse:
+    """The structured figures of every accepted annual report within the caller's reach, one row per center and
+    year (money in 万元 with 2 decimals; projects counted by level with their amounts summed), streamed."""
+    return _export(request, principal, "annual-figures", service.FIGURE_COLUMNS, service.figure_rows, format, clock)
