@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from app.domain.dates import years_later
 from app.domain.errors import RuleViolation
 
 SEED_BYTES = 32
@@ -207,13 +206,9 @@ def next_backup(leaving_category: str, backups: Sequence[tuple[str, str]]) -> in
 
 
 def reply_by(today: date, reply_days: int) -> date:
-    """The last day an invited expert may answer: `reply_days` calendar days after the invitation."""
+    """The last day an invited expert may answer: `reply_days` calendar days after the invitation. The invitation
+    lapses the day after (app.db.repositories.draws.overdue: `reply_by < today`)."""
     return today + timedelta(days=reply_days)
-
-
-def reply_overdue(deadline: date | None, today: date) -> bool:
-    """An invitation not answered by the end of its last day has lapsed; one without a deadline never does."""
-    return deadline is not None and today > deadline
 
 
 def score_late(scores_due_on: date | None, today: date, *, scored: bool) -> bool:
@@ -221,21 +216,14 @@ def score_late(scores_due_on: date | None, today: date, *, scored: bool) -> bool
     return not scored and scores_due_on is not None and today > scores_due_on
 
 
-# A former employer left more than this long ago is history, not a conflict anyone needs to record.
-MAX_DECLARATION_YEARS = 50
 MAX_DECLARATIONS = 100
 
 
-def declaration_problems(kind: str, until: date | None, today: date) -> list[tuple[str, str]]:
+def declaration_problems(kind: str, until: date | None) -> list[tuple[str, str]]:
     """(body field, message) for each problem of a declared conflict (422): a former employer needs `until`, the
-    day the expert left, no later than `today` and not more than 50 years before it; other kinds take no `until`."""
+    day the expert left (its range, past and not before 1949-10-01, is checked at the edge); other kinds take none."""
     if kind != "former_employer":
         return [("until", "only a former employer has an end date")] if until is not None else []
     if until is None:
         return [("until", "the day the expert left the former employer is required")]
-    earliest = years_later(today, -MAX_DECLARATION_YEARS)
-    if until > today:
-        return [("until", "the end date of a former employment is not in the future")]
-    if until < earliest:
-        return [("until", f"the end date is at most {MAX_DECLARATION_YEARS} years before today")]
     return []

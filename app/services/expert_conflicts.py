@@ -40,8 +40,7 @@ async def declare(
 ) -> dict[str, Any]:
     """Record a conflict the calling expert declares with an organisation, named by id or by credit code."""
     expert = await _me(session, principal, for_update=True)
-    today = clock.today()
-    problems = rules.declaration_problems(kind, until, today)
+    problems = rules.declaration_problems(kind, until)
     if problems:
         raise ValidationFailed([(("body", name), msg, "value_error") for name, msg in problems])
     if org_id is not None:

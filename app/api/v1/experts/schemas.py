@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from app.api.dates import EmploymentEndDate
 from app.api.v1.common import ExpertCategory, FieldCode, Id, ShortText, Strict, Timestamps, omitted
 
 
@@ -83,7 +84,7 @@ class ConflictCreate(Strict):
     org_id: Id | None = None
     credit_code: Annotated[str, Field(min_length=18, max_length=18)] | None = None
     kind: ConflictKind
-    until: date | None = None
+    until: EmploymentEndDate | None = None
     note: Annotated[str, Field(min_length=1, max_length=2000)] | None = None
 
     @model_validator(mode="after")
