@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import uuid
 from dataclasses import replace
 from datetime import datetime, time, timedelta
 from typing import Any
@@ -11,10 +12,16 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
 
+from app import worker
 from app.api.deps import get_review_terms
 from app.domain.draws import ReviewTerms
+from app.domain.principal import Principal
 from app.services import draws as draws_service
+from app.services import expert_conflicts
+from app.services.errors import NotFound
+from app.settings import Settings
 from tests.api.helpers import (
     SHANGHAI,
     World,
@@ -481,3 +488,57 @@ async def test_only_experts_declare_and_only_the_province_draws(
     problem(
         await client.post(path(application["id"], "panel/invitation/accept"), headers=world.province), 404, "not-found"
     )
+
+
+async def test_the_worker_lapses_overdue_invitations_and_calls_in_the_backups(
+    client: httpx.AsyncClient, world: World, connection: AsyncConnection, settings: Settings
+) -> None:
+    application = await recommended(client, world)
+    await pool(client, world)
+    with pinned_clock(client, datetime.now(SHANGHAI) - timedelta(days=10)):
+        draw = await draw_panel(client, application["id"], world.province, backups=2)
+    members, backups = drawn_ids(draw)
+    sessions = async_sessionmaker(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+    runtime = worker.Runtime(settings=settings, sessionmaker=sessions, http=None, targets=None, box=None)  # type: ignore[arg-type]
+    assert await worker.expire_invitations_once(runtime) == 5
+    # The backups were invited today: nothing more is due.
+    assert await worker.expire_invitations_once(runtime) == 0
+    panel = (await review(client, application["id"], world.province))["panel"]
+    assert sorted(m["expert_id"] for m in panel) == sorted(backups)
+    assert not set(members) & {m["expert_id"] for m in panel}
+    feed = await events(client, world.province, application["id"])
+    lapsed = [e["data"]["backup_invited"] for e in feed if e["type"] == "panel.invitation_expired"]
+    assert sorted(lapsed) == [False, False, False, True, True]
+
+
+async def test_a_declaration_names_a_real_organisation_and_a_real_expert(
+    client: httpx.AsyncClient, world: World, auth: TokenFactory, session: AsyncSession
+) -> None:
+    me = await expert(client, world.province)
+    response = await client.post(
+        "/api/v1/experts/me/conflicts",
+        json={"org_id": str(uuid.uuid4()), "kind": "other"},
+        headers=auth("expert", expert_id=me["id"]),
+    )
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["loc"] == ["body", "org_id"]
+    nobody = auth("expert", expert_id=str(uuid.uuid4()))
+    problem(await client.get("/api/v1/experts/me/conflicts", headers=nobody), 404, "not-found")
+    with pytest.raises(NotFound):
+        await expert_conflicts.list_mine(session, Principal(sub="p", role="province"), after=0, limit=1)
+
+
+async def test_an_expert_declares_at_most_100_conflicts(
+    client: httpx.AsyncClient, world: World, auth: TokenFactory
+) -> None:
+    me = await expert(client, world.province)
+    headers = auth("expert", expert_id=me["id"])
+    for _ in range(100):
+        response = await client.post(
+            "/api/v1/experts/me/conflicts", json={"org_id": world.lead["id"], "kind": "other"}, headers=headers
+        )
+        assert response.status_code == 201
+    response = await client.post(
+        "/api/v1/experts/me/conflicts", json={"org_id": world.lead["id"], "kind": "other"}, headers=headers
+    )
+    assert problem(response, 409, "rule-violation")["rule"] == "conflicts-limit"
