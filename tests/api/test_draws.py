@@ -37,6 +37,7 @@ from tests.api.helpers import (
     problem,
     put_panel,
     recommended,
+    reviewed,
     score,
 )
 from tests.conftest import TokenFactory
@@ -542,3 +543,37 @@ async def test_an_expert_declares_at_most_100_conflicts(
         "/api/v1/experts/me/conflicts", json={"org_id": world.lead["id"], "kind": "other"}, headers=headers
     )
     assert problem(response, 409, "rule-violation")["rule"] == "conflicts-limit"
+
+
+async def test_a_reviewed_application_draws_the_panel_of_its_next_round(
+    client: httpx.AsyncClient, world: World, auth: TokenFactory
+) -> None:
+    concluded, _ = await reviewed(client, world, auth)
+    await act(client, concluded["id"], "request_revision", world.province, reason="请细化经费投入方案")
+    await act(client, concluded["id"], "resubmit", world.applicant)
+    await pool(client, world)
+    draw = await draw_panel(client, concluded["id"], world.province)
+    assert draw["round"] == 2
+    members, _ = drawn_ids(draw)
+    for member in members:
+        assert (await answer_invitation(client, concluded["id"], auth, member)).status_code == 200
+    reopened = await act(client, concluded["id"], "open_review", world.province)
+    assert (reopened["status"], reopened["review_round"]) == ("under_review", 2)
+    feed = await events(client, world.province, concluded["id"])
+    accepted = [e["data"]["accepted"] for e in feed if e["type"] == "panel.invitation_accepted"]
+    assert accepted == [1, 2, 3, 4, 5]
+
+
+async def test_a_panel_set_by_hand_after_a_draw_counts_as_accepted(
+    client: httpx.AsyncClient, world: World, auth: TokenFactory
+) -> None:
+    application = await recommended(client, world)
+    everyone = await pool(client, world)
+    await draw_panel(client, application["id"], world.province)
+    chosen = everyone[:5]
+    assert (await put_panel(client, application["id"], world.province, chosen)).status_code == 200
+    panel = (await review(client, application["id"], world.province))["panel"]
+    assert [(m["expert_id"], m["status"], m["reply_by"]) for m in panel] == [
+        (e["id"], "accepted", None) for e in chosen
+    ]
+    assert (await act(client, application["id"], "open_review", world.province))["status"] == "under_review"

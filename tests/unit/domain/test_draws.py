@@ -379,3 +379,8 @@ def test_draw_params_describe_themselves() -> None:
         "cap": 3,
     }
     assert DrawResult(("a",), ()) == DrawResult(("a",), ())
+
+
+def test_the_configured_terms_default_to_a_cap_of_3_panels_3_days_to_reply_and_14_to_score() -> None:
+    assert draws.ReviewTerms() == draws.ReviewTerms(panel_cap=3, reply_days=3, score_days=14)
+    assert (draws.SEED_BYTES, draws.DEFAULT_BACKUPS, draws.MAX_DECLARATIONS) == (32, 2, 100)

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from app.api.dates import SiteVisitDate
 from app.api.deps import JsonText
 from app.api.v1.common import Id, Score, Strict
+from app.domain.draws import DEFAULT_BACKUPS
 
 Criterion = Annotated[Decimal, JsonText, Field(ge=0, le=100, max_digits=5, decimal_places=2)]
 
@@ -119,7 +120,7 @@ class DrawCreate(Strict):
     )
 
     size: Annotated[int, Field(ge=1, le=50)] | None = None
-    backups: Annotated[int, Field(ge=0, le=50)] = 2
+    backups: Annotated[int, Field(ge=0, le=50)] = DEFAULT_BACKUPS
     category_mix: Annotated[dict[str, Annotated[int, Field(ge=0, le=50)]], Field(max_length=3)] | None = None
 
 
