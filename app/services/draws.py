@@ -344,7 +344,11 @@ def recompute(draw: PanelDrawRecord) -> tuple[rules.DrawResult, bool]:
     seed = bytes.fromhex(draw.seed)
     pool = [rules.PoolEntry.from_dict(e) for e in draw.pool]
     params = _params(draw.params)
-    result = rules.draw(seed, pool, params)
+    try:
+        result = rules.draw(seed, pool, params)
+    except RuleViolation:
+        # A stored draw succeeded once; if its re-run is refused now, the rule changed: not reproduced.
+        return rules.DrawResult(members=(), backups=()), False
     same = (
         list(result.members) == list(draw.members)
         and list(result.backups) == list(draw.backups)

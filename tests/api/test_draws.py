@@ -16,7 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionm
 
 from app import worker
 from app.api.deps import get_review_terms
-from app.domain.draws import ReviewTerms
+from app.db.models import PanelDrawRecord
+from app.domain.draws import DrawResult, ReviewTerms
 from app.domain.principal import Principal
 from app.services import draws as draws_service
 from app.services import expert_conflicts
@@ -577,3 +578,30 @@ async def test_a_panel_set_by_hand_after_a_draw_counts_as_accepted(
         (e["id"], "accepted", None) for e in chosen
     ]
     assert (await act(client, application["id"], "open_review", world.province))["status"] == "under_review"
+
+
+async def test_a_stored_draw_whose_snapshot_no_longer_draws_is_reported_not_reproduced(
+    client: httpx.AsyncClient, world: World
+) -> None:
+    application = await recommended(client, world)
+    await pool(client, world)
+    draw = await draw_panel(client, application["id"], world.province)
+    stored = PanelDrawRecord(**{**DRAW_FIELDS, "pool": [], "params": draw["params"]})
+    assert draws_service.recompute(stored) == (DrawResult((), ()), False)
+    tampered = PanelDrawRecord(
+        **{
+            **DRAW_FIELDS,
+            "seed": draw["seed"],
+            "pool": draw["pool"],
+            "params": draw["params"],
+            "members": draw["members"],
+            "backups": draw["backups"],
+            "seed_hash": draw["seed_hash"],
+            "pool_digest": "0" * 64,
+        }
+    )
+    result, same = draws_service.recompute(tampered)
+    assert (list(result.members), same) == (draw["members"], False)
+
+
+DRAW_FIELDS: dict[str, Any] = {"seed": "00" * 32, "seed_hash": "", "pool_digest": "", "members": [], "backups": []}
