@@ -67,6 +67,11 @@ class Settings(BaseSettings):
     # How often a worker looks for feed events no delivery has been made for yet.
     webhook_dispatch_interval_seconds: float = Field(default=1.0, gt=0)
     worker_concurrency: int = Field(default=10, ge=1)
+    # Panel draws (issue 17 §1): an expert sits on at most this many panels of one call; a drawn expert answers the
+    # invitation within this many days; the panel scores within this many days of the review opening.
+    expert_panel_cap: int = Field(default=3, ge=1, le=100)
+    expert_reply_days: int = Field(default=3, ge=1, le=60)
+    score_days: int = Field(default=14, ge=1, le=365)
     # The longest a worker waits before polling for jobs (it is also woken by NOTIFY on new jobs; retries are polled).
     worker_poll_seconds: float = Field(default=1.0, gt=0)
     # The province's own receivers, which may sit on addresses webhooks are otherwise refused (private, loopback, ...):

@@ -32,8 +32,10 @@ from app.db.session import (
     resolve_database_url,
     transaction,
 )
+from app.domain.draws import ReviewTerms
 from app.domain.webhooks import TargetPolicy, retry_delay
-from app.services import webhook_targets, webhooks
+from app.services import draws, webhook_targets, webhooks
+from app.services.clock import Clock
 from app.services.secret_box import SecretBox
 from app.settings import Settings
 
@@ -41,6 +43,8 @@ log = structlog.get_logger("app.worker")
 
 # A job whose worker stopped sending heartbeats this long ago is handed back to the queue.
 STALLED_AFTER_SECONDS = 60.0
+# How often a worker lapses panel invitations past their reply deadline (deadlines are days; a minute is plenty).
+INVITATION_SWEEP_SECONDS = 60.0
 
 
 class DeliveryFailed(Exception):
@@ -188,6 +192,23 @@ async def dispatch_once(runtime: Runtime) -> int:
     return created
 
 
+async def expire_invitations_once(runtime: Runtime) -> int:
+    """Lapse panel invitations past their reply deadline, calling in the backups (issue 17 §1); one transaction per
+    application, so one failure does not hold back the others. Answers how many invitations lapsed."""
+    settings = runtime.settings
+    terms = ReviewTerms(
+        panel_cap=settings.expert_panel_cap, reply_days=settings.expert_reply_days, score_days=settings.score_days
+    )
+    today = Clock(settings.tz).today()
+    async with transaction(runtime.sessionmaker) as session:
+        due = await draws.overdue_applications(session, today)
+    lapsed = 0
+    for application_id in due:
+        async with transaction(runtime.sessionmaker) as session:
+            lapsed += await draws.sweep(session, application_id, today, terms)
+    return lapsed
+
+
 async def recover_stalled(queue: procrastinate.App) -> int:
     """Hand back the jobs of workers that died mid-job; without this their subject's later jobs would wait forever
     (a job holds its lock while it is `doing`)."""
@@ -205,8 +226,13 @@ async def recover_stalled(queue: procrastinate.App) -> int:
 async def dispatch_forever(runtime: Runtime, queue: procrastinate.App | None, stop: asyncio.Event) -> None:
     interval = runtime.settings.webhook_dispatch_interval_seconds
     next_recovery = time.monotonic() + STALLED_AFTER_SECONDS
+    next_expiry = time.monotonic()
     while not stop.is_set():
         try:
+            if time.monotonic() >= next_expiry:
+                next_expiry = time.monotonic() + INVITATION_SWEEP_SECONDS
+                if lapsed := await expire_invitations_once(runtime):
+                    log.info("panel_invitations_lapsed", invitations=lapsed)
             await dispatch_once(runtime)
             if queue is not None and time.monotonic() >= next_recovery:
                 next_recovery = time.monotonic() + STALLED_AFTER_SECONDS

@@ -87,6 +87,8 @@ ACCESS: dict[tuple[str, str], Access] = {
     ("GET", "/experts"): PROVINCE,
     ("GET", "/experts/{expert_id}"): PROVINCE,
     ("PATCH", "/experts/{expert_id}"): PROVINCE,
+    ("POST", "/experts/me/conflicts"): _roles("expert"),
+    ("GET", "/experts/me/conflicts"): _roles("expert"),
     # calls
     ("POST", "/calls"): PROVINCE,
     ("GET", "/calls"): EVERYONE,
@@ -121,6 +123,10 @@ ACCESS: dict[tuple[str, str], Access] = {
     ("PUT", APPLICATION + "/scores/me"): _roles("expert"),
     ("POST", APPLICATION + "/site-visits"): PROVINCE,
     ("GET", APPLICATION + "/review"): APPLICATION_READERS,
+    ("POST", APPLICATION + "/panel/draw"): PROVINCE,
+    ("GET", APPLICATION + "/panel/draw"): APPLICATION_READERS,
+    ("POST", APPLICATION + "/panel/invitation/accept"): _roles("expert"),
+    ("POST", APPLICATION + "/panel/invitation/decline"): _roles("expert"),
     # centers
     ("GET", "/centers"): EVERYONE,
     ("POST", "/centers/import"): PROVINCE,

@@ -79,6 +79,7 @@ ConstructionStart = dated(dates.CONSTRUCTION_START)
 ConstructionEnd = dated(dates.CONSTRUCTION_END)
 CallDate = dated(dates.CALL_WINDOW)
 AsOfDate = dated(dates.AS_OF)
+EmploymentEndDate = dated(dates.EMPLOYMENT_END)
 
 ProgrammeYear = year_of(dates.PROGRAMME_YEAR)
 FundingYear = year_of(dates.FUNDING_YEAR)

@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.api.problems import ProblemError, unauthenticated
 from app.db.paging import PageRequest
 from app.db.session import unit_of_work
+from app.domain.draws import ReviewTerms
 from app.domain.principal import Principal
 from app.services import idempotency
 from app.services.clock import Clock
@@ -105,6 +106,17 @@ async def get_clock(request: Request) -> Clock:
 
 
 ClockDep = Annotated[Clock, Depends(get_clock)]
+
+
+async def get_review_terms(request: Request) -> ReviewTerms:
+    """The terms of panel draws and invitations: workload cap, reply days, scoring days (settings)."""
+    settings = request.app.state.settings
+    return ReviewTerms(
+        panel_cap=settings.expert_panel_cap, reply_days=settings.expert_reply_days, score_days=settings.score_days
+    )
+
+
+ReviewTermsDep = Annotated[ReviewTerms, Depends(get_review_terms)]
 
 
 async def get_current_rule_set(request: Request) -> str:

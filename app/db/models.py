@@ -83,6 +83,11 @@ class ExpertRecord(VersionedMixin, Base):
     fields: Mapped[list[str]] = mapped_column(JSONB, nullable=False, default=list)
     affiliation_org_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("organizations.id"), index=True)
     declared_conflict_org_ids: Mapped[list[str]] = mapped_column(JSONB, nullable=False, default=list)
+    region: Mapped[str | None] = mapped_column(String(100))
+    active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True, server_default="true")
+    # Conflicts the expert declared (issue 17 §1): [{id, org_id, kind, until, note, declared_at}], at most 100. Kept
+    # on the row so that every panel check reads them with the expert, in the same query.
+    conflicts: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, nullable=False, default=list, server_default="[]")
     created_at: Mapped[datetime] = _created()
     updated_at: Mapped[datetime] = _updated()
 
@@ -142,6 +147,8 @@ class ApplicationRecord(VersionedMixin, Base):
     decision_date: Mapped[date | None] = mapped_column(Date)
     document_no: Mapped[str | None] = mapped_column(String(100))
     center_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    # Set when a review opens: the last day the panel may score (TIC_SCORE_DAYS after opening, issue 17 §1).
+    scores_due_on: Mapped[date | None] = mapped_column(Date)
     created_by: Mapped[str] = mapped_column(String(200), nullable=False)
     created_at: Mapped[datetime] = _created()
     updated_at: Mapped[datetime] = _updated()
@@ -185,6 +192,40 @@ class PanelMemberRecord(Base):
     )
     expert_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("experts.id"), primary_key=True, index=True)
     position: Mapped[int] = mapped_column(Integer, nullable=False)
+    # A drawn member is invited until they accept; a member set by hand (PUT panel) counts as accepted.
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default="accepted", server_default="accepted")
+    reply_by: Mapped[date | None] = mapped_column(Date)
+    responded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (CheckConstraint("status IN ('invited', 'accepted')", name="status"),)
+
+
+class PanelDrawRecord(Base):
+    """One random draw of an application's panel (issue 17 §1): the seed, its hash, the pool snapshot under
+    pseudonyms, the result and the backups still to call on. The newest draw of an application is its current one."""
+
+    __tablename__ = "panel_draws"
+    __mapper_args__ = {"eager_defaults": True}  # noqa: RUF012
+
+    id: Mapped[uuid.UUID] = _pk()
+    application_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("applications.id", ondelete="CASCADE"), nullable=False)
+    round: Mapped[int] = mapped_column(Integer, nullable=False)
+    seed: Mapped[str] = mapped_column(String(64), nullable=False)
+    seed_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    pool_digest: Mapped[str] = mapped_column(String(64), nullable=False)
+    params: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False)
+    pool: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, nullable=False)
+    # {pseudonym: expert id}: the province's key to the snapshot; never shown to anyone else.
+    refs: Mapped[dict[str, str]] = mapped_column(JSONB, nullable=False)
+    members: Mapped[list[str]] = mapped_column(JSONB, nullable=False)
+    backups: Mapped[list[str]] = mapped_column(JSONB, nullable=False)
+    # Backups already called in, and every replacement: [{ref, cause, replaced_by, on, reason}].
+    backups_used: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
+    replacements: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, nullable=False, default=list, server_default="[]")
+    created_by: Mapped[str] = mapped_column(String(200), nullable=False)
+    created_at: Mapped[datetime] = _created()
+
+    __table_args__ = (Index("ix_panel_draws_application_id_created_at", "application_id", "created_at"),)
 
 
 class ReviewScoreRecord(Base):
@@ -472,6 +513,7 @@ __all__ = [
     "ExpertRecord",
     "IdempotencyKeyRecord",
     "OrganizationRecord",
+    "PanelDrawRecord",
     "PanelMemberRecord",
     "ReviewScoreRecord",
     "SiteVisitRecord",

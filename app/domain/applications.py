@@ -40,6 +40,9 @@ class PanelFacts:
     involved_org_ids: tuple[str, ...]
     min_size: int
     categories: tuple[str, ...]
+    # The day recusal is judged on (a former employer counts for three years) and the invitations not yet answered.
+    today: date | None = None
+    pending: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,13 +67,21 @@ class ApplicationFacts:
 
 
 def panel_blockers(panel: PanelFacts | None) -> list[Blocker]:
-    """A panel that may review now: present, and valid by size, categories and recusal (domain.md §5)."""
+    """A panel that may review now: its accepted members present, and valid by size, categories and recusal
+    (domain.md §5). While invitations are unanswered, a short panel also says so (`panel-invitations-pending`)."""
+    pending = [] if panel is None or not panel.pending else [_pending(panel.pending)]
     if panel is None or not panel.members:
-        return [blocker("panel-missing", "尚未组建评审专家组", "No review panel has been formed.")]
+        return [blocker("panel-missing", "尚未组建评审专家组", "No review panel has been formed."), *pending]
     try:
-        check_panel(panel.members, panel.involved_org_ids, min_size=panel.min_size, categories=panel.categories)
+        check_panel(
+            panel.members,
+            panel.involved_org_ids,
+            min_size=panel.min_size,
+            categories=panel.categories,
+            today=panel.today,
+        )
     except RuleViolation as exc:
-        return [Blocker(exc.code, exc.message_zh, exc.message_en, exc.data)]
+        return [Blocker(exc.code, exc.message_zh, exc.message_en, exc.data), *pending]
     except ConflictOfInterest as exc:
         return [
             blocker(
@@ -83,6 +94,15 @@ def panel_blockers(panel: PanelFacts | None) -> list[Blocker]:
             )
         ]
     return []
+
+
+def _pending(count: int) -> Blocker:
+    return blocker(
+        "panel-invitations-pending",
+        f"尚有 {count} 位受邀专家未答复",
+        f"{count} invited expert(s) have not answered yet; only accepted members count.",
+        pending=count,
+    )
 
 
 def _plan_and_eligibility(f: ApplicationFacts) -> list[Blocker]:

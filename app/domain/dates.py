@@ -157,6 +157,10 @@ CONSTRUCTION_START = DateRange("a construction start", HISTORY_FROM, _SINCE_HIST
 CONSTRUCTION_END = DateRange("a construction end", HISTORY_FROM, _SINCE_HISTORY, "construction")
 CALL_WINDOW = DateRange("a call date", NOTICE_ISSUED, _SINCE_NOTICE, "planning")
 AS_OF = DateRange("as_of", PRC_FOUNDED, "the founding of the People's Republic of China", "horizon")
+# The day an expert left a former employer (issue 17 §1): a past date, like a registration.
+EMPLOYMENT_END = DateRange(
+    "the end of a former employment", PRC_FOUNDED, "the founding of the People's Republic of China", "today"
+)
 
 PROGRAMME_YEAR = YearRange("a programme year", NOTICE_ISSUED.year, _SINCE_NOTICE, "planning")
 FUNDING_YEAR = YearRange("a funding year", HISTORY_FROM.year, _SINCE_HISTORY, "planning")

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
+from app.domain.dates import years_later
 from app.domain.errors import ConflictOfInterest, InvalidInput, RuleViolation
 
 _CENT = Decimal("0.01")
@@ -31,6 +33,29 @@ def site_visit_problem(recorded: int) -> RuleViolation | None:
     )
 
 
+# What an expert may declare (issue 17 §1): where they work, where they worked (with the end date), a relative at the
+# organisation, or anything else that makes them partial.
+CONFLICT_KINDS = ("affiliation", "former_employer", "relative", "other")
+# A former employer counts for three years after the expert left it (issue 17 §1: "within the last 3 years").
+FORMER_EMPLOYER_YEARS = 3
+# The cause each declared kind is reported under; "other" is an ordinary declared conflict.
+_DECLARED_CAUSE = {
+    "affiliation": "affiliation",
+    "former_employer": "former_employer",
+    "relative": "relative",
+    "other": "declared_conflict",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Declaration:
+    """One conflict an expert declared: the organisation, the kind and, for a former employer, when they left."""
+
+    org_id: str
+    kind: str
+    until: date | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class ExpertProfile:
     """What the recusal and composition rules need to know about an expert."""
@@ -40,6 +65,32 @@ class ExpertProfile:
     category: str
     affiliation_org_id: str | None
     declared_conflict_org_ids: frozenset[str]
+    declarations: tuple[Declaration, ...] = ()
+
+
+def conflict_of(expert: ExpertProfile, involved_org_ids: Sequence[str], today: date) -> tuple[str, str] | None:
+    """The first reason `expert` must recuse from an application involving `involved_org_ids`, as (org id, cause);
+    None when there is none. The one rule behind manual panels and draws (domain.md §5, issue 17 §1).
+
+    Checked in this order: the expert's affiliation is the lead or a participant → "affiliation"; then, organisation
+    by organisation in the given order, the old list of declared conflicts → "declared_conflict", and each
+    declaration: affiliation → "affiliation", a relative → "relative", other → "declared_conflict", a former
+    employer left on or after the day three years before `today` → "former_employer" (left earlier: no conflict).
+    """
+    involved = list(dict.fromkeys(involved_org_ids))
+    if expert.affiliation_org_id is not None and expert.affiliation_org_id in involved:
+        return expert.affiliation_org_id, "affiliation"
+    cutoff = years_later(today, -FORMER_EMPLOYER_YEARS)
+    for org_id in involved:
+        if org_id in expert.declared_conflict_org_ids:
+            return org_id, "declared_conflict"
+        for declared in expert.declarations:
+            if declared.org_id != org_id:
+                continue
+            if declared.kind == "former_employer" and (declared.until is None or declared.until < cutoff):
+                continue
+            return org_id, _DECLARED_CAUSE[declared.kind]
+    return None
 
 
 def check_panel(
@@ -48,13 +99,14 @@ def check_panel(
     *,
     min_size: int,
     categories: Sequence[str],
+    today: date | None = None,
 ) -> None:
     """Refuse a panel that breaks a composition or recusal rule; return None when it is valid.
 
     Checked in this order, the first failure wins:
     1. an expert listed twice → RuleViolation `panel-duplicate-expert` (a duplicate would count twice towards size).
-    2. recusal (回避) [practice], expert by expert in the given order: affiliated with the lead or a participant →
-       ConflictOfInterest(cause="affiliation"); declared a conflict with one of them → "declared_conflict".
+    2. recusal (回避) [practice], expert by expert in the given order, by `conflict_of` (as of `today`; without a
+       date a declared former employer always counts): ConflictOfInterest with its org and cause.
     3. fewer than `min_size` experts (at least 5 [practice]) → RuleViolation `panel-too-small`.
     4. a required category (technical, financial, management [seed]) not represented → `panel-missing-category`.
     Recusal comes before size so the province learns who must be replaced, not only that the panel is short.
@@ -73,13 +125,10 @@ def check_panel(
             {"expert_ids": duplicates},
         )
 
-    involved = list(dict.fromkeys(involved_org_ids))
+    as_of = today if today is not None else date.min
     for expert in experts:
-        if expert.affiliation_org_id is not None and expert.affiliation_org_id in involved:
-            raise ConflictOfInterest(expert.expert_id, expert.affiliation_org_id, "affiliation")
-        for org_id in involved:
-            if org_id in expert.declared_conflict_org_ids:
-                raise ConflictOfInterest(expert.expert_id, org_id, "declared_conflict")
+        if (found := conflict_of(expert, involved_org_ids, as_of)) is not None:
+            raise ConflictOfInterest(expert.expert_id, found[0], found[1])
 
     if len(experts) < min_size:
         raise RuleViolation(

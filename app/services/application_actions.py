@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import asdict, dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,6 +19,7 @@ from app.db.repositories import applications as repo
 from app.domain import applications as app_rules
 from app.domain import review as review_rules
 from app.domain.deadlines import local_date
+from app.domain.draws import DEFAULT_SCORE_DAYS
 from app.domain.principal import Principal
 from app.domain.rulesets import get_rule_set
 from app.services import centers, lifecycle
@@ -43,7 +44,7 @@ async def _verdict(session: AsyncSession, record: ApplicationRecord, today: date
 
 async def _conclude(session: AsyncSession, record: ApplicationRecord, clock: Clock) -> dict[str, Any]:
     """Fix the aggregate of the current round's sheets and the pass verdict (domain.md §5)."""
-    members = await repo.panel(session, record.id)
+    members = await repo.panel(session, record.id, accepted_only=True)
     scores = {s.expert_id: s for s in await repo.scores(session, record.id, record.review_round)}
     panel_scores = [scores[m.expert_id] for m in members]
     rule_set = get_rule_set(record.rule_set)
@@ -73,6 +74,7 @@ async def act(
     *,
     clock: Clock,
     expected_version: int | None,
+    score_days: int = DEFAULT_SCORE_DAYS,
 ) -> ApplicationRecord:
     """Take one lifecycle action. The row is locked, so of concurrent actions exactly one wins."""
     record = await load(session, principal, application_id, for_update=True)
@@ -106,6 +108,9 @@ async def act(
         record.review_round += 1
         record.review_concluded_at = record.aggregate_score = record.review_passed = None
         data["round"] = record.review_round
+    if action == "open_review":
+        record.scores_due_on = today + timedelta(days=score_days)
+        data["scores_due_on"] = record.scores_due_on.isoformat()
     elif action == "conclude_review":
         data.update(await _conclude(session, record, clock))
     elif action == "approve":

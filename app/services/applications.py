@@ -50,7 +50,7 @@ async def expert_profiles(
         expert = found.get(expert_id)
         if expert is None:
             raise InvalidReference(loc=(*loc, index), msg="no such expert")
-        profiles.append(_profile(expert))
+        profiles.append(profile_of(expert))
     return profiles
 
 
@@ -249,23 +249,39 @@ async def eligibility(
 # --- the guards' facts ------------------------------------------------------------------------------------------
 
 
-def _profile(expert: Any) -> review_rules.ExpertProfile:
+def profile_of(expert: Any) -> review_rules.ExpertProfile:
     return review_rules.ExpertProfile(
         expert_id=str(expert.id),
         name=expert.name,
         category=expert.category,
         affiliation_org_id=str(expert.affiliation_org_id) if expert.affiliation_org_id else None,
         declared_conflict_org_ids=frozenset(expert.declared_conflict_org_ids),
+        declarations=declarations_of(expert),
     )
 
 
-def _panel_facts(record: ApplicationRecord, members: Sequence[Any]) -> app_rules.PanelFacts:
+def declarations_of(expert: Any) -> tuple[review_rules.Declaration, ...]:
+    """The conflicts an expert declared (stored on the expert row), as the recusal rule reads them."""
+    return tuple(
+        review_rules.Declaration(
+            org_id=str(c["org_id"]),
+            kind=str(c["kind"]),
+            until=date.fromisoformat(c["until"]) if c.get("until") else None,
+        )
+        for c in expert.conflicts or ()
+    )
+
+
+def _panel_facts(record: ApplicationRecord, members: Sequence[tuple[Any, str]], today: date) -> app_rules.PanelFacts:
+    """Only members who accepted count towards the panel rules (issue 17 §1); invitations still open are counted."""
     rule_set = get_rule_set(record.rule_set)
     return app_rules.PanelFacts(
-        members=tuple(_profile(m) for m in members),
+        members=tuple(profile_of(m) for m, status in members if status == "accepted"),
         involved_org_ids=tuple(involved_orgs(record)),
         min_size=rule_set.panel_min_size,
         categories=tuple(rule_set.panel_categories),
+        today=today,
+        pending=sum(1 for _, status in members if status == "invited"),
     )
 
 
@@ -302,7 +318,7 @@ async def facts_of(
         missing = 0
         if "conclude_review" in opened:
             done = scored[(r.id, r.review_round)]
-            missing = sum(1 for m in panels[r.id] if m.id not in done)
+            missing = sum(1 for m, status in panels[r.id] if status == "accepted" and m.id not in done)
         out[r.id] = replace(
             base[r.id],
             call=CallWindow(call.status, call.opens_on, call.closes_on) if call is not None else None,
@@ -310,7 +326,7 @@ async def facts_of(
             plan=dict(r.plan),
             failing_checks=tuple(c.as_dict() for c in verdict.failing) if verdict is not None else (),
             lead_has_supervisor=lead is None or lead.supervisor_id is not None,
-            panel=_panel_facts(r, panels[r.id]) if "open_review" in opened else None,
+            panel=_panel_facts(r, panels[r.id], today) if "open_review" in opened else None,
             scores_missing=missing,
             review_passed=r.review_passed,
             aggregate_score=str(r.aggregate_score) if r.aggregate_score is not None else None,

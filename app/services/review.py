@@ -14,16 +14,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import ApplicationRecord, ReviewScoreRecord, SiteVisitRecord
 from app.db.repositories import applications as repo
+from app.db.repositories import draws as draws_repo
 from app.db.repositories import organizations as orgs_repo
 from app.db.repositories.applications import Reach
 from app.domain import applications as app_rules
+from app.domain import draws as draw_rules
 from app.domain import review as review_rules
-from app.domain.errors import InvalidTransition
+from app.domain.draws import ReviewTerms
+from app.domain.errors import InvalidTransition, RuleViolation
 from app.domain.guards import blocker, refusal
 from app.domain.lifecycles import APPLICATION
 from app.domain.principal import Principal
 from app.domain.rulesets import get_rule_set
 from app.services import audit
+from app.services import draws as draws_service
 from app.services.applications import allowed_of, expert_profiles, involved_orgs, load
 from app.services.clock import Clock
 from app.services.errors import NotFound, ValidationFailed
@@ -35,6 +39,7 @@ async def set_panel(
     application_id: uuid.UUID,
     expert_ids: Sequence[uuid.UUID],
     reason: str | None = None,
+    today: date | None = None,
 ) -> ApplicationRecord:
     """Form the panel (province) before the review opens; during review replace members who have not scored (with
     a reason), keeping the panel rules — a replaced member's sheet never counts (issue 11 §3.8)."""
@@ -60,6 +65,7 @@ async def set_panel(
         involved_orgs(record),
         min_size=rule_set.panel_min_size,
         categories=rule_set.panel_categories,
+        today=today,
     )
     await repo.replace_panel(session, record.id, expert_ids)
     record.updated_at = datetime.now(record.updated_at.tzinfo)
@@ -100,6 +106,15 @@ async def put_score(
         raise NotFound("application", str(application_id))
     if record.status != "under_review":
         raise InvalidTransition(current=record.status, action="score", allowed=[])
+    member = await draws_repo.member(session, record.id, principal.expert_id)
+    if member is not None and member.status != "accepted":
+        # Scoring opens only for members who accepted their invitation (issue 17 §1).
+        raise RuleViolation(
+            "invitation-not-accepted",
+            "须先接受评审邀请，方可评分",
+            "Accept the panel invitation before scoring.",
+            {"status": member.status},
+        )
     rule_set = get_rule_set(record.rule_set)
     problems = review_rules.criteria_errors(criteria, rule_set.review_criteria_max)
     if problems:
@@ -176,6 +191,7 @@ class ReviewView:
     my_score: dict[str, Any] | None = None
     opinions: list[dict[str, Any]] | None = None
     site_visits: list[dict[str, Any]] = field(default_factory=list)
+    scores_due_on: date | None = None
 
 
 def _score_dict(score: ReviewScoreRecord, *, with_expert: bool) -> dict[str, Any]:
@@ -191,8 +207,17 @@ def _score_dict(score: ReviewScoreRecord, *, with_expert: bool) -> dict[str, Any
     return out
 
 
-async def review_view(session: AsyncSession, principal: Principal, application_id: uuid.UUID) -> ReviewView:
+async def review_view(
+    session: AsyncSession,
+    principal: Principal,
+    application_id: uuid.UUID,
+    today: date | None = None,
+    terms: ReviewTerms | None = None,
+) -> ReviewView:
     record = await load(session, principal, application_id)
+    if today is not None and terms is not None:
+        # Reading the panel lapses overdue invitations first, so that what is shown is what holds (issue 17 §1).
+        await draws_service.sweep(session, record.id, today, terms)
     members = await repo.panel(session, record.id)
     scores = await repo.scores(session, record.id, record.review_round)
     visits = await repo.site_visits(session, record.id)
@@ -208,10 +233,22 @@ async def review_view(session: AsyncSession, principal: Principal, application_i
     )
     if principal.role == "province":
         experts = await orgs_repo.get_experts(session, [m.expert_id for m in members])
+        scored = {s.expert_id for s in scores}
         view.panel = [
-            {"expert_id": m.expert_id, "name": experts[m.expert_id].name, "category": experts[m.expert_id].category}
+            {
+                "expert_id": m.expert_id,
+                "name": experts[m.expert_id].name,
+                "category": experts[m.expert_id].category,
+                "status": m.status,
+                "reply_by": m.reply_by,
+                "late": record.status == "under_review"
+                and m.status == "accepted"
+                and today is not None
+                and draw_rules.score_late(record.scores_due_on, today, scored=m.expert_id in scored),
+            }
             for m in members
         ]
+        view.scores_due_on = record.scores_due_on
         view.scores = [_score_dict(s, with_expert=True) for s in scores]
     elif principal.role == "expert":
         mine = next((s for s in scores if s.expert_id == principal.expert_id), None)

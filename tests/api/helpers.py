@@ -334,3 +334,39 @@ def criteria_for_total(total: int) -> dict[str, int]:
         left -= take
     assert left == 0
     return out
+
+
+# --- panel draws (issue 17 §1) -------------------------------------------------------------------------------------
+
+
+async def draw_panel(
+    client: httpx.AsyncClient, application_id: str, province: dict[str, str], expected: int = 201, **body: Any
+) -> dict[str, Any]:
+    response = await client.post(f"/api/v1/applications/{application_id}/panel/draw", json=body, headers=province)
+    assert response.status_code == expected, response.text
+    return dict(response.json())
+
+
+async def answer_invitation(
+    client: httpx.AsyncClient, application_id: str, auth: Any, expert_id: str, *, decline: str | None = None
+) -> httpx.Response:
+    """Accept (or, with a reason, decline) the panel invitation as `expert_id`."""
+    path = f"/api/v1/applications/{application_id}/panel/invitation/"
+    headers = auth("expert", expert_id=expert_id)
+    if decline is None:
+        return await client.post(path + "accept", headers=headers)
+    return await client.post(path + "decline", json={"reason": decline}, headers=headers)
+
+
+async def drawn_under_review(
+    client: httpx.AsyncClient, world: World, auth: Any
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """An application under review whose panel was drawn and accepted by every member. The pool must hold no expert
+    yet: the five created here are then the whole pool, so all five are drawn whatever the seed."""
+    application = await recommended(client, world)
+    panel = await experts(client, world.province, 5)
+    await draw_panel(client, application["id"], world.province, backups=0)
+    for member in panel:
+        response = await answer_invitation(client, application["id"], auth, member["id"])
+        assert response.status_code == 200, response.text
+    return await act(client, application["id"], "open_review", world.province), panel

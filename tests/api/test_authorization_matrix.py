@@ -49,11 +49,11 @@ from tests.api.helpers import (
     act,
     criteria_for_total,
     draft,
+    drawn_under_review,
     expert,
     make_world,
     open_call,
     score,
-    under_review,
 )
 from tests.factories import create_org, credit_code
 
@@ -315,6 +315,19 @@ DECISIONS: dict[tuple[str, str], Decision] = {
     ("GET", "/experts"): province_only(LISTED, listed="expert"),
     ("GET", "/experts/{expert_id}"): province_only(),
     ("PATCH", "/experts/{expert_id}"): province_only(body={"name": "改名专家"}),
+    # An expert declares their own conflicts: there is no "other's" list.
+    ("POST", "/experts/me/conflicts"): decide(
+        province=HIDDEN,
+        supervisor=HIDDEN,
+        applicant=HIDDEN,
+        expert=OK,
+        third_party=HIDDEN,
+        observer=HIDDEN,
+        body={"org_id": "{university}", "kind": "relative"},
+    ),
+    ("GET", "/experts/me/conflicts"): decide(
+        province=HIDDEN, supervisor=HIDDEN, applicant=HIDDEN, expert=OK, third_party=HIDDEN, observer=HIDDEN
+    ),
     # --- calls ---------------------------------------------------------------------------------------------------
     ("POST", "/calls"): province_only(
         body={
@@ -391,6 +404,23 @@ DECISIONS: dict[tuple[str, str], Decision] = {
         body={"visited_on": TODAY.isoformat(), "members": ["考察组"], "findings": "现场条件良好。"}
     ),
     ("GET", "/applications/{application_id}/review"): application_reader(),
+    # A's panel was drawn before its review opened: a new draw is refused while it is under review; the draw is read
+    # like the application. Its members have all accepted, so answering again is refused; an expert off it sees
+    # nothing.
+    ("POST", "/applications/{application_id}/panel/draw"): province_only(REFUSED),
+    ("GET", "/applications/{application_id}/panel/draw"): application_reader(),
+    ("POST", "/applications/{application_id}/panel/invitation/accept"): decide(
+        province=HIDDEN, supervisor=HIDDEN, applicant=HIDDEN, expert=MINE_REFUSED, third_party=HIDDEN, observer=HIDDEN
+    ),
+    ("POST", "/applications/{application_id}/panel/invitation/decline"): decide(
+        province=HIDDEN,
+        supervisor=HIDDEN,
+        applicant=HIDDEN,
+        expert=MINE_REFUSED,
+        third_party=HIDDEN,
+        observer=HIDDEN,
+        body={"reason": "时间冲突"},
+    ),
     # --- centers -----------------------------------------------------------------------------------------------
     ("GET", "/centers"): decide(
         province=LISTED,
@@ -606,8 +636,9 @@ async def _build(client: httpx.AsyncClient, auth: Any) -> World:
     agency_a = await create_org(client, province, kind="agency", name="甲评估机构")
     agency_b = await create_org(client, province, kind="agency", name="乙评估机构")
 
-    # A's application under review, every panel member has scored (so the province can conclude it).
-    application, panel = await under_review(client, base, auth)
+    # A's application under review, its panel drawn (issue 17 §1) and accepted, every member has scored (so the
+    # province can conclude it). No expert exists before: the drawn five are the whole pool.
+    application, panel = await drawn_under_review(client, base, auth)
     for member in panel:
         await score(client, application["id"], auth, member, criteria_for_total(80), expected=201)
     off_panel = await expert(client, province, "technical")

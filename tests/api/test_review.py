@@ -605,7 +605,18 @@ async def test_the_province_sees_the_panel_and_every_score(
 ) -> None:
     concluded, panel = await reviewed(client, world, auth)
     view = (await review_of(client, concluded["id"], world.province)).json()
-    assert view["panel"] == [{"expert_id": e["id"], "name": e["name"], "category": e["category"]} for e in panel]
+    # A panel set by hand counts as accepted, without a reply deadline; nobody is late once the review concluded.
+    assert view["panel"] == [
+        {
+            "expert_id": e["id"],
+            "name": e["name"],
+            "category": e["category"],
+            "status": "accepted",
+            "reply_by": None,
+            "late": False,
+        }
+        for e in panel
+    ]
     totals = {s["expert_id"]: s["total"] for s in view["scores"]}
     assert totals == {e["id"]: f"{t}.00" for e, t in zip(panel, (95, 60, 80, 75, 70), strict=True)}
     assert all(set(s["criteria"]) == set(CRITERIA_GOOD) for s in view["scores"])

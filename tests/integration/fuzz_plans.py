@@ -47,6 +47,11 @@ EDITORS_IN_ANOTHER_STATE: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/applications"): frozenset({"province"}),
     ("PATCH", "/applications/{application_id}"): frozenset({"province"}),
     ("PUT", "/centers/{center_id}/task-book"): frozenset({"province"}),
+    # The matrix's application is under review on an accepted drawn panel: the province draws a recommended one,
+    # an expert answers a pending invitation (issue 17 §1).
+    ("POST", "/applications/{application_id}/panel/draw"): frozenset({"province"}),
+    ("POST", "/applications/{application_id}/panel/invitation/accept"): frozenset({"expert"}),
+    ("POST", "/applications/{application_id}/panel/invitation/decline"): frozenset({"expert"}),
 }
 
 
@@ -298,6 +303,16 @@ PLANS: dict[tuple[str, str], Plan] = {
         Setup(fix={"credit_code": _fresh_code, "supervisor_id": Ref("department")}, refusals=(REGISTERED_ON,))
     ),
     ("POST", "/experts"): Plan(Setup(fix={"affiliation_org_id": Ref("university"), "declared_conflict_org_ids": []})),
+    # One organisation, by id; only a former employer carries `until`, and needs it.
+    ("POST", "/experts/me/conflicts"): Plan(
+        Setup(
+            need={"org_id": Ref("university")},
+            fix={"org_id": Ref("university")},
+            drop=("credit_code",),
+            refusals=(invalid("body.until"),),
+        )
+    ),
+    ("GET", "/experts/me/conflicts"): Plan(Setup(refusals=LIST)),
     ("PATCH", "/experts/{expert_id}"): Plan(
         Setup(fix={"affiliation_org_id": Ref("university"), "declared_conflict_org_ids": []})
     ),
@@ -378,6 +393,19 @@ PLANS: dict[tuple[str, str], Plan] = {
         Setup(body={"criteria": _decimal_criteria}, refusals=(invalid("body.criteria"),))
     ),
     ("POST", "/applications/{application_id}/site-visits"): Plan(Setup(body={"visited_on": _today})),
+    # The recommended application's pool holds six eligible experts: larger panels, a mix outside the rule set's
+    # categories or more backups than allowed are refused by name (app.domain.draws).
+    ("POST", "/applications/{application_id}/panel/draw"): Plan(
+        Setup(
+            path={"application_id": "recommended"},
+            refusals=(invalid("body.size", "body.backups", "body.category_mix"), rule("draw-pool-too-small")),
+        )
+    ),
+    ("GET", "/applications/{application_id}/panel/draw"): Plan(Setup(path={"application_id": "drawn_review"})),
+    ("POST", "/applications/{application_id}/panel/invitation/accept"): Plan(Setup(path={"application_id": "invited"})),
+    ("POST", "/applications/{application_id}/panel/invitation/decline"): Plan(
+        Setup(path={"application_id": "invited"})
+    ),
     # --- centers -------------------------------------------------------------------------------------------------
     ("POST", "/centers/import"): Plan(
         Setup(

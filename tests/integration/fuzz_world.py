@@ -2,7 +2,8 @@
 fuzzer (tests/integration/test_fuzz_contract.py).
 
 Every lifecycle step that only succeeds from a precise state has its own resource here: a draft, a submitted, a
-recommended-with-a-panel, an under-review, a reviewed, a revising and an approved application; centers that are
+recommended-with-a-panel, an under-review, a reviewed, a revising and an approved application, one whose drawn panel
+is invited and one under review on a drawn panel; centers that are
 approved (task book drafted), under construction near their end, waiting for an extension decision, pending
 acceptance, accepted, recognized, asked to exit and rectifying after an assessment; annual reports and change
 requests at each step; an open assessment cycle whose every center has a result. The fuzzer runs each request in a
@@ -23,8 +24,10 @@ from tests.api.helpers import (
     SHANGHAI,
     World,
     act,
+    answer_invitation,
     criteria_for_total,
     draft,
+    draw_panel,
     experts,
     fast_track,
     make_world,
@@ -143,6 +146,16 @@ async def build(client: httpx.AsyncClient, auth: Any) -> FuzzWorld:
     revising_app = await act(client, revising_app["id"], "request_revision", province, reason="请完善建设方案")
     approved_app = await act(client, (await in_review("批准批", totals=passing))["id"], "conclude_review", province)
     approved_app = await act(client, approved_app["id"], "approve", province, **APPROVAL)
+    # Drawn panels (issue 17 §1), drawn while the pool is exactly the panel (the off-panel expert comes after), so
+    # all five are drawn whatever the seed: one application's invitations wait for answers, the other's were all
+    # accepted and its review is open.
+    invited_app = await recommended(client, await in_call("抽取批"))
+    await draw_panel(client, invited_app["id"], province, backups=0)
+    drawn_review = await recommended(client, await in_call("抽评批"))
+    await draw_panel(client, drawn_review["id"], province, backups=0)
+    for member in panel:
+        await _ok(await answer_invitation(client, drawn_review["id"], auth, member["id"]))
+    drawn_review = await act(client, drawn_review["id"], "open_review", province)
     off_panel = (await experts(client, province, 1))[0]
 
     # --- centers ------------------------------------------------------------------------------------------------
@@ -302,6 +315,8 @@ async def build(client: httpx.AsyncClient, auth: Any) -> FuzzWorld:
         "orphan_submitted": orphan_submitted["id"],
         "recommended": recommended_app["id"],
         "under_review": reading["id"],
+        "invited": invited_app["id"],
+        "drawn_review": drawn_review["id"],
         "reviewed": reviewed_app["id"],
         "revising": revising_app["id"],
         "approved_center": approved_center,

@@ -206,24 +206,30 @@ async def for_cause_revocations(session: AsyncSession, lead_org_id: uuid.UUID) -
 # --- panel, scores, site visits ---------------------------------------------------------------------------------
 
 
-async def panel(session: AsyncSession, application_id: uuid.UUID) -> list[PanelMemberRecord]:
+async def panel(
+    session: AsyncSession, application_id: uuid.UUID, *, accepted_only: bool = False
+) -> list[PanelMemberRecord]:
     query = select(PanelMemberRecord).where(PanelMemberRecord.application_id == application_id)
+    if accepted_only:
+        query = query.where(PanelMemberRecord.status == "accepted")
     return list((await session.execute(query.order_by(PanelMemberRecord.position))).scalars())
 
 
-async def panels(session: AsyncSession, application_ids: Collection[uuid.UUID]) -> dict[uuid.UUID, list[ExpertRecord]]:
-    """{application: its panel's experts in panel order}, for many applications in one query."""
-    out: dict[uuid.UUID, list[ExpertRecord]] = {ident: [] for ident in application_ids}
+async def panels(
+    session: AsyncSession, application_ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, list[tuple[ExpertRecord, str]]]:
+    """{application: its panel's (expert, invitation status) in panel order}, for many applications in one query."""
+    out: dict[uuid.UUID, list[tuple[ExpertRecord, str]]] = {ident: [] for ident in application_ids}
     if not application_ids:
         return out
     query = (
-        select(PanelMemberRecord.application_id, ExpertRecord)
+        select(PanelMemberRecord.application_id, ExpertRecord, PanelMemberRecord.status)
         .join(ExpertRecord, ExpertRecord.id == PanelMemberRecord.expert_id)
         .where(PanelMemberRecord.application_id.in_(list(application_ids)))
         .order_by(PanelMemberRecord.application_id, PanelMemberRecord.position)
     )
-    for application_id, expert in (await session.execute(query)).all():
-        out[application_id].append(expert)
+    for application_id, expert, status in (await session.execute(query)).all():
+        out[application_id].append((expert, status))
     return out
 
 

@@ -103,3 +103,8 @@ async def list_experts(
     if field:
         query = query.where(ExpertRecord.fields.contains([field]))
     return await keyset_page(session, query, ExpertRecord, page)
+
+
+async def get_by_credit_code(session: AsyncSession, credit_code: str) -> OrganizationRecord | None:
+    query = select(OrganizationRecord).where(OrganizationRecord.credit_code == credit_code)
+    return (await session.execute(query)).scalar_one_or_none()

@@ -14,7 +14,7 @@ from app.domain import change_requests
 from app.domain.calls import CallWindow, is_open_on
 from app.domain.principal import Principal
 from app.domain.reference import PLAN_SECTIONS, codes
-from app.domain.review import ExpertProfile
+from app.domain.review import Declaration, ExpertProfile
 
 TODAY = date(2026, 5, 20)
 PROVINCE = Principal("p", "province")
@@ -375,6 +375,40 @@ def test_a_panel_rule_violation_is_a_blocker_with_its_data() -> None:
     found = rules.panel_blockers(small)
     assert [(b.code, b.data) for b in found] == [("panel-too-small", {"min_size": 5, "size": 4})]
     assert found[0].message_en == "The panel needs at least 5 experts; it has 4"
+
+
+@pytest.mark.parametrize(
+    ("panel", "expected"),
+    [
+        pytest.param(replace(PANEL, pending=2), [], id="accepted members make a panel: pending ones do not matter"),
+        pytest.param(replace(PANEL, members=(), pending=1), ["panel-missing", "panel-invitations-pending"], id="none"),
+        pytest.param(
+            replace(PANEL, members=MEMBERS[:4], pending=1), ["panel-too-small", "panel-invitations-pending"], id="4"
+        ),
+        pytest.param(replace(PANEL, members=MEMBERS[:4], pending=0), ["panel-too-small"], id="4, nobody pending"),
+    ],
+)
+def test_only_accepted_members_count_and_pending_invitations_are_named(
+    panel: rules.PanelFacts, expected: list[str]
+) -> None:
+    assert [b.code for b in rules.panel_blockers(panel)] == expected
+
+
+def test_the_pending_blocker_says_how_many_have_not_answered() -> None:
+    found = rules.panel_blockers(replace(PANEL, members=(), pending=3))[1]
+    assert (found.message_zh, found.message_en, found.data) == (
+        "尚有 3 位受邀专家未答复",
+        "3 invited expert(s) have not answered yet; only accepted members count.",
+        {"pending": 3},
+    )
+
+
+def test_recusal_on_a_panel_is_judged_on_its_day() -> None:
+    left = Declaration("org-lead", "former_employer", date(2023, 6, 1))
+    members = (*MEMBERS[:4], ExpertProfile("e9", "专家e9", "technical", None, frozenset(), (left,)))
+    on = replace(PANEL, members=members, today=date(2026, 6, 1))
+    assert [b.code for b in rules.panel_blockers(on)] == ["conflict-of-interest"]
+    assert rules.panel_blockers(replace(on, today=date(2026, 6, 2))) == []
 
 
 @pytest.mark.parametrize(

@@ -19,6 +19,7 @@ from app.api.deps import (
     Page,
     PageDep,
     PrincipalDep,
+    ReviewTermsDep,
     SessionDep,
     created,
     page_response,
@@ -222,6 +223,7 @@ def _action_route(action: str, description: str) -> None:
         principal: PrincipalDep,
         clock: ClockDep,
         expected_version: IfMatchDep,
+        terms: ReviewTermsDep,
         body: Annotated[ApplicationActionBody | None, Body()] = None,
     ) -> JSONResponse:
         payload = body or ApplicationActionBody()
@@ -238,6 +240,7 @@ def _action_route(action: str, description: str) -> None:
             ),
             clock=clock,
             expected_version=expected_version,
+            score_days=terms.score_days,
         )
         return versioned(await _read(session, principal, record, clock), record.version)
 

@@ -8,7 +8,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
+from app.api import pagination
 from app.api.deps import (
+    ClockDep,
     IdempotencyDep,
     IfMatchDep,
     Page,
@@ -17,14 +19,64 @@ from app.api.deps import (
     SessionDep,
     created,
     paginate,
+    require_roles,
     versioned,
 )
 from app.api.problems import responses
 from app.api.v1.common import ExpertCategory, FieldCode
-from app.api.v1.experts.schemas import ExpertCreate, ExpertRead, ExpertUpdate
+from app.api.v1.experts.schemas import ConflictCreate, ConflictRead, ExpertCreate, ExpertRead, ExpertUpdate
+from app.domain.principal import Principal
+from app.services import expert_conflicts
 from app.services import organizations as service
 
 router = APIRouter(prefix="/experts", tags=["experts"])
+ExpertDep = Annotated[Principal, require_roles("expert")]
+
+
+@router.post(
+    "/me/conflicts",
+    operation_id="declare_my_conflict",
+    status_code=201,
+    response_model=ConflictRead,
+    responses=responses("not-found", "rule-violation"),
+)
+async def declare_my_conflict(
+    body: ConflictCreate, session: SessionDep, principal: ExpertDep, clock: ClockDep
+) -> JSONResponse:
+    """Declare a conflict of interest (expert, about themselves) with an organisation named by `org_id` or
+    `credit_code`: `affiliation`, `former_employer` (with `until`, the day they left; it counts for 3 years),
+    `relative` or `other`, with an optional `note`. Every recusal check, manual panels and draws alike, reads it."""
+    entry = await expert_conflicts.declare(
+        session,
+        principal,
+        org_id=body.org_id,
+        credit_code=body.credit_code,
+        kind=body.kind,
+        until=body.until,
+        note=body.note,
+        clock=clock,
+    )
+    return JSONResponse(ConflictRead.model_validate(entry).model_dump(mode="json"), status_code=201)
+
+
+@router.get(
+    "/me/conflicts",
+    operation_id="list_my_conflicts",
+    response_model=Page[ConflictRead],
+    responses=responses("not-found"),
+)
+async def list_my_conflicts(
+    session: SessionDep,
+    principal: ExpertDep,
+    limit: pagination.Limit = pagination.DEFAULT_LIMIT,
+    cursor: pagination.Cursor = None,
+) -> dict[str, object]:
+    """The conflicts the calling expert declared, in the order declared (expert)."""
+    after = pagination.decode(cursor, "expert-conflicts", int)[0] if cursor else 0
+    if after < 0:
+        after = 0
+    items, next_after = await expert_conflicts.list_mine(session, principal, after=after, limit=limit)
+    return pagination.page([ConflictRead.model_validate(i) for i in items], "expert-conflicts", next_after)
 
 
 @router.post(

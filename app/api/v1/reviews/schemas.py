@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from app.api.dates import SiteVisitDate
 from app.api.deps import JsonText
 from app.api.v1.common import Id, Score, Strict
+from app.domain.draws import DEFAULT_BACKUPS
 
 Criterion = Annotated[Decimal, JsonText, Field(ge=0, le=100, max_digits=5, decimal_places=2)]
 
@@ -103,3 +104,61 @@ class ReviewRead(BaseModel):
     my_score: ScoreRead | None = None
     opinions: list[dict[str, Any]] | None = None
     site_visits: list[SiteVisitRead]
+    scores_due_on: date | None = None
+
+
+class DrawCreate(Strict):
+    """A draw's parameters, all optional: `size` (the rule set's minimum panel, 5, by default; at most 15),
+    `backups` (2 by default; at most 10) and `category_mix`, the least number of experts of each category (one each
+    of technical, financial and management by default; each must stay at least 1)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"size": 7, "backups": 2, "category_mix": {"technical": 4, "financial": 1, "management": 1}}]
+        },
+    )
+
+    size: Annotated[int, Field(ge=1, le=50)] | None = None
+    backups: Annotated[int, Field(ge=0, le=50)] = DEFAULT_BACKUPS
+    category_mix: Annotated[dict[str, Annotated[int, Field(ge=0, le=50)]], Field(max_length=3)] | None = None
+
+
+class PoolEntryRead(BaseModel):
+    ref: str
+    category: str
+    fields: list[str]
+    active: bool
+    conflicted: bool
+    load: int
+
+
+class DrawRead(BaseModel):
+    """A panel draw and its re-run. Experts appear under per-draw pseudonyms (`ref`); only the province also gets
+    `experts`, the pseudonym → expert id map, and the reasons given for declining."""
+
+    draw_id: uuid.UUID
+    application_id: uuid.UUID
+    round: int
+    drawn_at: datetime
+    seed: str
+    seed_hash: str
+    pool_digest: str
+    params: dict[str, Any]
+    pool: list[PoolEntryRead]
+    members: list[str]
+    backups: list[str]
+    recomputed_members: list[str]
+    recomputed_backups: list[str]
+    reproduced: bool
+    replacements: list[dict[str, Any]]
+    experts: dict[str, uuid.UUID] | None = None
+
+
+class InvitationDecline(Strict):
+    reason: Annotated[str, Field(min_length=1, max_length=2000)]
+
+
+class InvitationRead(BaseModel):
+    application_id: uuid.UUID
+    status: str
