@@ -9,11 +9,16 @@ application and a recognized center owing three reports, whose assessment cycle 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import date
 from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
 
+from app.db.repositories.inbox import QUERIES
+from app.domain.inbox import SOURCES
 from tests.api.helpers import World, act, draft, make_world, other_lead, recommended, score, submitted, under_review
 from tests.api.helpers import criteria_for_total as criteria
 from tests.api.test_centers import center_action, import_center
@@ -110,6 +115,7 @@ async def seeded(client: httpx.AsyncClient, auth: Any) -> Seeded:
     assert response.status_code == 201, response.text
     assert response.json()["center_ids"] == [c3["id"]]
     ids["cycle"] = response.json()["id"]
+    ids["agency"] = agency["id"]
     headers = {
         "province": w.province,
         "supervisor": w.supervisor,
@@ -343,3 +349,129 @@ async def test_as_of_defaults_to_today_and_absurd_dates_and_cursors_are_refused(
 async def test_an_unauthenticated_caller_gets_401(client: httpx.AsyncClient) -> None:
     response = await client.get(INBOX)
     assert response.status_code == 401
+
+
+def kinds_for(body: dict[str, Any], *kinds: str) -> list[tuple[str, str, str | None, bool, str]]:
+    return [item for item in short(body) if item[0] in kinds]
+
+
+async def test_every_other_source_finds_its_rows_for_its_roles_only(
+    client: httpx.AsyncClient, seeded: Seeded, connection: AsyncConnection
+) -> None:
+    """The sources the seeded world leaves empty, filled through the API where a step is cheap and by writing the
+    state directly where it is not (these tests are about what the inbox reads, not how a state is reached)."""
+    i, h = seeded.ids, seeded.headers
+    # Through the API: an exit request, a change request, a granted extension.
+    await center_action(client, i["c2"], "request_exit", h["applicant"], reason="战略调整")
+    response = await client.post(
+        f"/api/v1/centers/{i['c1']}/change-requests",
+        json={"kind": "director", "new_value": "张三", "reason": "换届"},
+        headers=h["applicant"],
+    )
+    assert response.status_code == 201, response.text
+    change = response.json()["id"]
+    await center_action(
+        client, i["c1"], "extend", h["province"], months=6, reason="设备延迟到货", decided_on=date.today().isoformat()
+    )
+    # Directly: an application asked for a revision, a center rectifying after its assessment, one waiting for
+    # recognition, one for its task book, one whose acceptance an agency records, and the cycle kept by the province.
+    c4 = await import_center(
+        client,
+        {"province": seeded.world.province, "lead": seeded.world.lead, "university": seeded.world.university},
+        name="中心四",
+    )
+    c5 = await import_center(
+        client,
+        {"province": seeded.world.province, "lead": seeded.world.lead, "university": seeded.world.university},
+        name="中心五",
+    )
+    c6 = await import_center(
+        client,
+        {"province": seeded.world.province, "lead": seeded.world.lead, "university": seeded.world.university},
+        name="中心六",
+    )
+    third_party_org = i["agency"]
+    for statement, params in (
+        ("UPDATE applications SET status = 'revising' WHERE id = :id", {"id": i["draft"]}),
+        (
+            "UPDATE centers SET status = 'rectifying', rectifying_kind = 'assessment',"
+            " rectification_due_on = '2026-12-31' WHERE id = :id",
+            {"id": i["c3"]},
+        ),
+        ("UPDATE centers SET status = 'accepted' WHERE id = :id", {"id": c4["id"]}),
+        ("UPDATE centers SET status = 'approved' WHERE id = :id", {"id": c5["id"]}),
+        (
+            "UPDATE centers SET status = 'acceptance_pending', acceptance_agency_org_id = :agency WHERE id = :id",
+            {"id": c6["id"], "agency": third_party_org},
+        ),
+    ):
+        await connection.execute(text(statement), params)
+
+    as_of = "2026-12-01"
+    province = await inbox(client, h["province"], as_of=as_of)
+    assert kinds_for(
+        province,
+        "center.decide_exit",
+        "center.recognize",
+        "center.sign_task_book",
+        "center.rectification_review",
+        "center.record_acceptance",
+        "change_request.approve",
+        "center.decide_extension",
+    ) == [
+        (
+            "center.rectification_review",
+            i["c3"],
+            "2026-12-31",
+            False,
+            f"POST {API}/centers/{i['c3']}/record_rectification_review",
+        ),
+        ("center.decide_exit", i["c2"], None, False, f"POST {API}/centers/{i['c2']}/exit"),
+        ("center.recognize", c4["id"], None, False, f"POST {API}/centers/{c4['id']}/recognize"),
+        ("center.sign_task_book", c5["id"], None, False, f"POST {API}/centers/{c5['id']}/sign_task_book"),
+    ]
+    supervisor = await inbox(client, h["supervisor"], as_of=as_of)
+    assert kinds_for(supervisor, "change_request.endorse") == [
+        (
+            "change_request.endorse",
+            change,
+            None,
+            False,
+            f"POST {API}/centers/{i['c1']}/change-requests/{change}/endorse",
+        )
+    ]
+    third_party = await inbox(client, h["third_party"], as_of="2027-01-01")
+    assert kinds_for(third_party, "center.rectification_review", "center.record_acceptance") == [
+        (
+            "center.rectification_review",
+            i["c3"],
+            "2026-12-31",
+            True,
+            f"POST {API}/centers/{i['c3']}/record_rectification_review",
+        ),
+        ("center.record_acceptance", c6["id"], None, False, f"POST {API}/centers/{c6['id']}/record_acceptance"),
+    ]
+    assert short(await inbox(client, h["other_agency"], as_of=as_of)) == []
+    applicant = await inbox(client, h["applicant"], as_of="2028-03-01")
+    assert kinds_for(applicant, "application.resubmit", "center.extension_expiring", "application.submit") == [
+        ("center.extension_expiring", i["c1"], "2028-05-30", False, f"POST {API}/centers/{i['c1']}/request_acceptance"),
+        ("application.resubmit", i["draft"], None, False, f"POST {API}/applications/{i['draft']}/resubmit"),
+    ]
+    # The province records the results of a cycle it keeps; the agency no longer sees them.
+    await connection.execute(
+        text("UPDATE assessment_cycles SET entrusted_to_org_id = NULL WHERE id = :id"), {"id": i["cycle"]}
+    )
+    assert kinds_for(await inbox(client, h["province"], as_of=as_of), "assessment.record_result") == [
+        (
+            "assessment.record_result",
+            i["c3"],
+            None,
+            False,
+            f"PUT {API}/assessment-cycles/{i['cycle']}/results/{i['c3']}",
+        )
+    ]
+    assert kinds_for(await inbox(client, h["third_party"], as_of=as_of), "assessment.record_result") == []
+
+
+def test_every_source_has_a_query_and_every_query_a_source() -> None:
+    assert set(QUERIES) == set(SOURCES)
