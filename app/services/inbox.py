@@ -8,7 +8,6 @@ rows again (bounded per source by `ROWS_PER_SOURCE`) and the cursor is the last 
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from datetime import date
 
@@ -40,7 +39,3 @@ async def inbox(
     rows = await repo.rows_for(session, scope_of(principal), names)
     page, last = page_after(items_of(rows, as_of), after, limit)
     return InboxPage(page, None if last is None else last.sort_key())
-
-
-def subject_uuid(item: Item) -> uuid.UUID:
-    return uuid.UUID(item.subject.id)

@@ -8,6 +8,7 @@ application and a recognized center owing three reports, whose assessment cycle 
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
@@ -15,11 +16,23 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from app.db.repositories.inbox import QUERIES
+from app.db.repositories.inbox import QUERIES, SYSTEM, Scope, rows_for
 from app.domain.inbox import SOURCES
-from tests.api.helpers import World, act, draft, make_world, other_lead, recommended, score, submitted, under_review
+from app.services import reminders
+from tests.api.helpers import (
+    World,
+    act,
+    draft,
+    fast_track,
+    make_world,
+    other_lead,
+    recommended,
+    score,
+    submitted,
+    under_review,
+)
 from tests.api.helpers import criteria_for_total as criteria
 from tests.api.test_centers import center_action, import_center
 from tests.factories import create_org
@@ -475,3 +488,26 @@ async def test_every_other_source_finds_its_rows_for_its_roles_only(
 
 def test_every_source_has_a_query_and_every_query_a_source() -> None:
     assert set(QUERIES) == set(SOURCES)
+
+
+SCOPE_ROLES = ("province", "supervisor", "applicant", "expert", "third_party", "observer", SYSTEM)
+
+
+@pytest.mark.parametrize("role", SCOPE_ROLES)
+def test_a_source_has_a_query_exactly_for_the_roles_it_feeds_and_the_worker_for_dated_ones(role: str) -> None:
+    scope = Scope(role=role, org_id=uuid.uuid4(), expert_id=uuid.uuid4())
+    for name, source in SOURCES.items():
+        wanted = source.dated if role == SYSTEM else role in source.roles
+        assert (QUERIES[name](scope) is not None) == wanted, (name, role)
+
+
+async def test_a_caller_without_sources_sends_no_query_and_the_worker_skips_undated_items(
+    client: httpx.AsyncClient, session: AsyncSession, auth: Any
+) -> None:
+    assert await rows_for(session, Scope(role="observer"), list(SOURCES)) == []
+    assert await reminders.emit(session, date(2026, 2, 1)) == 0  # nothing is due in an empty world
+    w = await make_world(client, auth)
+    await fast_track(client, w)  # a draft without a call: in the lead's inbox, undated, so never reminded of
+    body = await inbox(client, w.applicant, as_of="2026-02-01")
+    assert [(i["kind"], i["due_on"]) for i in body["items"]] == [("application.submit", None)]
+    assert await reminders.emit(session, date(2026, 2, 1)) == 0
