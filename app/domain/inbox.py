@@ -157,8 +157,9 @@ def application_to_submit(row: Row, as_of: date) -> list[Item]:
 def center_deadlines(row: Row, as_of: date) -> list[Item]:
     """What a center owes on `as_of` by `app.domain.deadlines.owed` (annual reports due 31 January and overdue from
     1 February, acceptance from 3 months before construction ends, rectification, assessment), judged on the
-    center's recorded state: one item per obligation, each with the step that discharges it (None for an
-    assessment or a rectification after an assessment, which are not a call of the lead's)."""
+    center's recorded state: one item per obligation, each with the step that discharges it: for a report, writing
+    it, or submitting the draft or returned one (`unfiled_reports`, by year); for an assessment or a rectification
+    after an assessment, which no call of the lead's discharges, the center itself."""
     f = row.facts
     center = CenterOnDate(
         center_id=row.subject.id,
@@ -176,7 +177,9 @@ def center_deadlines(row: Row, as_of: date) -> list[Item]:
     for owed_item in owed(center, as_of):
         if owed_item.kind == ANNUAL_REPORT:
             year = owed_item.period_year
-            kind, method, path = "annual_report.due", "POST", f"{base}/annual-reports"
+            written = f.get("unfiled_reports", {}).get(str(year))  # a draft or returned report: submit it
+            kind, method = "annual_report.due", "POST"
+            path = f"{base}/annual-reports" if written is None else f"{base}/annual-reports/{written}/submit"
             title = (f"提交 {year} 年度工作总结和计划", f"File the annual report for {year}")
         elif owed_item.kind == ACCEPTANCE:
             kind, method, path = "center.acceptance_due", "POST", f"{base}/request_acceptance"

@@ -511,3 +511,22 @@ async def test_a_caller_without_sources_sends_no_query_and_the_worker_skips_unda
     body = await inbox(client, w.applicant, as_of="2026-02-01")
     assert [(i["kind"], i["due_on"]) for i in body["items"]] == [("application.submit", None)]
     assert await reminders.emit(session, date(2026, 2, 1)) == 0
+
+
+async def test_a_report_written_but_not_submitted_is_listed_with_its_submit_action(
+    client: httpx.AsyncClient, seeded: Seeded
+) -> None:
+    c3, h = seeded.ids["c3"], seeded.headers
+    response = await client.post(
+        f"/api/v1/centers/{c3}/annual-reports",
+        json={"period_year": 2024, "summary": "总结", "kpi_actuals": {}, "plan_next_year": "计划"},
+        headers=h["state_applicant"],
+    )
+    assert response.status_code == 201, response.text
+    written = response.json()["id"]
+    body = await inbox(client, h["state_applicant"], as_of="2026-01-31")
+    assert [(i[2], i[4]) for i in short(body)] == [
+        ("2024-01-31", f"POST {API}/centers/{c3}/annual-reports"),
+        ("2025-01-31", f"POST {API}/centers/{c3}/annual-reports/{written}/submit"),
+        ("2026-01-31", f"POST {API}/centers/{c3}/annual-reports"),
+    ]

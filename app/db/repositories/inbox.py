@@ -256,6 +256,12 @@ def _center_deadlines(scope: Scope) -> Select[Any] | None:
         .where(_R.center_id == _C.id, _R.status.in_(FILED_REPORT_STATUSES))
         .scalar_subquery()
     )
+    # A report written but not (or no longer) filed: the item's action is to submit it, not to write another.
+    unfiled = (
+        select(func.coalesce(func.jsonb_object_agg(cast(_R.period_year, String), _R.id), cast(literal("{}"), JSONB)))
+        .where(_R.center_id == _C.id, _R.status.not_in(FILED_REPORT_STATUSES))
+        .scalar_subquery()
+    )
     return _centers(
         "center_deadlines",
         and_(where, _C.status.in_(CENTER_LIVE_STATES)),
@@ -267,6 +273,7 @@ def _center_deadlines(scope: Scope) -> Select[Any] | None:
         rectification_due_on=_C.rectification_due_on,
         last_assessed_on=_C.last_assessed_on,
         submitted_report_years=filed,
+        unfiled_reports=unfiled,
     )
 
 

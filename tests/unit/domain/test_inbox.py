@@ -222,6 +222,15 @@ def test_a_filed_report_is_no_longer_due_and_the_title_names_the_year() -> None:
     assert item.subject == CENTER
 
 
+def test_a_written_but_unfiled_report_is_to_be_submitted_not_written_again() -> None:
+    assert deadlines(date(2026, 2, 1), submitted_report_years=[2024], unfiled_reports={"2025": "r-9"}) == [
+        ("annual_report.due", date(2026, 1, 31), True, f"POST {API}/centers/c-1/annual-reports/r-9/submit")
+    ]
+    assert deadlines(date(2025, 2, 1), unfiled_reports={"2025": "r-9"}) == [
+        ("annual_report.due", date(2025, 1, 31), True, REPORTS)
+    ]
+
+
 def test_acceptance_is_listed_from_three_months_before_construction_ends() -> None:
     facts = {"approved_on": date(2026, 6, 1), "construction_ends_on": date(2026, 11, 30)}
     assert deadlines(date(2026, 8, 29), **facts) == []
