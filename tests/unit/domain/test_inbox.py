@@ -27,78 +27,119 @@ def one(source: str, as_of: date, subject: Subject = CENTER, parent_id: str | No
 # --- undated sources: one item each, the action path from the subject and its parent -------------------------------
 
 UNDATED = [
-    ("applications_to_recommend", "application.recommend", "POST", "/applications/s-1/recommend", "推荐申报"),
-    ("applications_to_open_review", "application.open_review", "POST", "/applications/s-1/open_review", "组织评审"),
+    (
+        "applications_to_recommend",
+        "application.recommend",
+        "POST",
+        "/applications/s-1/recommend",
+        ("推荐申报", "Recommend or return"),
+    ),
+    (
+        "applications_to_open_review",
+        "application.open_review",
+        "POST",
+        "/applications/s-1/open_review",
+        ("组织评审", "Open review"),
+    ),
     (
         "applications_to_conclude_review",
         "application.conclude_review",
         "POST",
         "/applications/s-1/conclude_review",
-        "结束评审",
+        ("结束评审", "Conclude the review"),
     ),
-    ("applications_to_decide", "application.decide", "POST", "/applications/s-1/approve", "审批申报"),
+    (
+        "applications_to_decide",
+        "application.decide",
+        "POST",
+        "/applications/s-1/approve",
+        ("审批申报", "Decide the application"),
+    ),
     (
         "applications_to_revise",
         "application.resubmit",
         "POST",
         "/applications/s-1/resubmit",
-        "提交修改后的建设方案",
+        ("提交修改后的建设方案", "Resubmit the revised plan"),
     ),
-    ("scores_to_give", "review.score", "PUT", "/applications/s-1/scores/me", "评审打分"),
+    ("scores_to_give", "review.score", "PUT", "/applications/s-1/scores/me", ("评审打分", "Score the application")),
     (
         "reports_to_endorse",
         "annual_report.endorse",
         "POST",
         "/centers/p-1/annual-reports/s-1/endorse",
-        "审核年度工作总结",
+        ("审核年度工作总结", "Endorse the annual report"),
     ),
-    ("reports_to_accept", "annual_report.accept", "POST", "/centers/p-1/annual-reports/s-1/accept", "接收年度工作总结"),
+    (
+        "reports_to_accept",
+        "annual_report.accept",
+        "POST",
+        "/centers/p-1/annual-reports/s-1/accept",
+        ("接收年度工作总结", "Accept the annual report"),
+    ),
     (
         "changes_to_endorse",
         "change_request.endorse",
         "POST",
         "/centers/p-1/change-requests/s-1/endorse",
-        "审核变更申请",
+        ("审核变更申请", "Review the change request"),
     ),
     (
         "changes_to_approve",
         "change_request.approve",
         "POST",
         "/centers/p-1/change-requests/s-1/approve",
-        "批复变更申请",
+        ("批复变更申请", "Decide the change request"),
     ),
-    ("task_books_to_sign", "center.sign_task_book", "POST", "/centers/s-1/sign_task_book", "签订建设目标任务书"),
-    ("extensions_to_decide", "center.decide_extension", "POST", "/centers/s-1/extend", "审批延期申请"),
-    ("exits_to_decide", "center.decide_exit", "POST", "/centers/s-1/exit", "审批退出申请"),
+    (
+        "task_books_to_sign",
+        "center.sign_task_book",
+        "POST",
+        "/centers/s-1/sign_task_book",
+        ("签订建设目标任务书", "Sign the task book"),
+    ),
+    (
+        "extensions_to_decide",
+        "center.decide_extension",
+        "POST",
+        "/centers/s-1/extend",
+        ("审批延期申请", "Decide the extension"),
+    ),
+    ("exits_to_decide", "center.decide_exit", "POST", "/centers/s-1/exit", ("审批退出申请", "Decide the exit request")),
     (
         "acceptances_to_record",
         "center.record_acceptance",
         "POST",
         "/centers/s-1/record_acceptance",
-        "组织验收并记录结论",
+        ("组织验收并记录结论", "Record the acceptance verdict"),
     ),
-    ("centers_to_recognize", "center.recognize", "POST", "/centers/s-1/recognize", "正式认定"),
+    ("centers_to_recognize", "center.recognize", "POST", "/centers/s-1/recognize", ("正式认定", "Formally recognize")),
     (
         "results_to_record",
         "assessment.record_result",
         "PUT",
         "/assessment-cycles/p-1/results/s-1",
-        "记录考核结果",
+        ("记录考核结果", "Record the assessment result"),
     ),
-    ("cycles_to_finalize", "assessment_cycle.finalize", "POST", "/assessment-cycles/s-1/finalize", "考核定级"),
+    (
+        "cycles_to_finalize",
+        "assessment_cycle.finalize",
+        "POST",
+        "/assessment-cycles/s-1/finalize",
+        ("考核定级", "Finalize the assessment cycle"),
+    ),
 ]
 
 
-@pytest.mark.parametrize(("source", "kind", "method", "path", "title_zh"), UNDATED)
+@pytest.mark.parametrize(("source", "kind", "method", "path", "title"), UNDATED)
 def test_an_undated_source_yields_one_undated_item_with_its_action(
-    source: str, kind: str, method: str, path: str, title_zh: str
+    source: str, kind: str, method: str, path: str, title: tuple[str, str]
 ) -> None:
     subject = Subject("x", "s-1", "名称")
     item = one(source, date(2026, 1, 1), subject, "p-1")
     assert (item.kind, item.subject, item.due_on, item.overdue) == (kind, subject, None, False)
     assert (item.method, item.path, item.action) == (method, API + path, f"{method} {API}{path}")
-    assert item.title_zh == title_zh
-    assert item.title_en
+    assert (item.title_zh, item.title_en) == title
     assert item.stage() is None
     assert not SOURCES[source].dated
 
@@ -297,14 +338,14 @@ def test_an_extended_construction_period_is_listed_from_the_acceptance_window_an
     (item,) = items
     assert (item.kind, item.due_on, item.overdue) == ("center.extension_expiring", date(2026, 11, 30), expected)
     assert item.action == f"POST {API}/centers/c-1/request_acceptance"
-    assert item.title_zh == "延期建设期即将届满"
+    assert (item.title_zh, item.title_en) == ("延期建设期即将届满", "The extended construction period is ending")
 
 
 def test_a_rectification_review_is_due_when_the_rectification_period_ends() -> None:
     item = one("rectification_reviews", date(2026, 10, 1), rectification_due_on=date(2026, 9, 30))
     assert (item.kind, item.due_on, item.overdue) == ("center.rectification_review", date(2026, 9, 30), True)
     assert item.action == f"POST {API}/centers/c-1/record_rectification_review"
-    assert item.title_zh == "整改复核"
+    assert (item.title_zh, item.title_en) == ("整改复核", "Review the rectification")
     assert one("rectification_reviews", date(2026, 9, 30), rectification_due_on=date(2026, 9, 30)).overdue is False
 
 
