@@ -118,14 +118,21 @@ class Source:
     dated: bool = False
 
 
-def undated(kind: str, method: str, path: str, title: tuple[str, str]) -> Decide:
-    """A step no rule dates: one item per row, due_on None. `path` is formatted with `id` and `parent_id`."""
+@dataclass(frozen=True, slots=True)
+class undated:
+    """A step no rule dates: one item per row, due_on None. `path` is formatted with `id` and `parent_id`.
 
-    def decide(row: Row, as_of: date) -> list[Item]:
-        where = path.format(id=row.subject.id, parent_id=row.parent_id)
-        return [_item(kind, row, as_of, due_on=None, method=method, path=where, title=title)]
+    A callable class rather than a closure: the registry is built at import time, and the work happens when it is
+    called, where the unit tests (and mutation testing) reach it."""
 
-    return decide
+    kind: str
+    method: str
+    path: str
+    title: tuple[str, str]
+
+    def __call__(self, row: Row, as_of: date) -> list[Item]:
+        where = self.path.format(id=row.subject.id, parent_id=row.parent_id)
+        return [_item(self.kind, row, as_of, due_on=None, method=self.method, path=where, title=self.title)]
 
 
 # --- dated sources -------------------------------------------------------------------------------------------------
@@ -162,7 +169,7 @@ def center_deadlines(row: Row, as_of: date) -> list[Item]:
     after an assessment, which no call of the lead's discharges, the center itself."""
     f = row.facts
     center = CenterOnDate(
-        center_id=row.subject.id,
+        center_id=row.subject.id,  # pragma: no mutate - the items name their subject, not this id
         status=f["status"],
         approved_on=f["approved_on"],
         construction_ends_on=f.get("construction_ends_on"),

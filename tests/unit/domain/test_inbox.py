@@ -298,6 +298,20 @@ def test_a_rectification_is_due_on_its_recorded_deadline(kind: str, action: str)
     assert (item.overdue, item.title_zh, item.title_en) == (False, "完成整改", "Complete the rectification")
 
 
+def test_an_assessment_falls_due_three_years_after_the_last_one() -> None:
+    facts = {
+        "status": "recognized",
+        "approved_on": date(2026, 6, 1),
+        "recognized_on": date(2026, 7, 1),
+        "last_assessed_on": date(2027, 3, 1),
+        "submitted_report_years": [2026, 2027, 2028],
+    }
+    assert deadlines(date(2029, 2, 28), **facts) == []
+    assert deadlines(date(2029, 3, 1), **facts) == [
+        ("center.assessment_due", date(2030, 3, 1), False, f"GET {API}/centers/c-1")
+    ]
+
+
 def test_an_assessment_is_listed_a_year_before_it_falls_due() -> None:
     facts = {
         "status": "recognized",
@@ -384,6 +398,13 @@ def test_a_page_starts_after_the_cursor_and_names_its_last_item_only_when_more_f
     page, last = page_after(items, None, 5)
     assert (len(page), last) == (5, None)
     assert page_after(items, items[4].sort_key(), 2) == ([], None)
+
+
+def test_the_next_cursor_is_the_last_item_of_a_page_longer_than_two() -> None:
+    rows = [row("task_books_to_sign", Subject("center", str(n), "中心")) for n in range(5)]
+    items = items_of(rows, date(2026, 1, 1))
+    page, last = page_after(items, None, 3)
+    assert ([i.subject.id for i in page], last) == (["0", "1", "2"], items[2])
 
 
 def test_the_stage_of_a_dated_item_is_due_then_overdue() -> None:
