@@ -74,6 +74,9 @@ class Settings(BaseSettings):
     score_days: int = Field(default=14, ge=1, le=365)
     # The longest a worker waits before polling for jobs (it is also woken by NOTIFY on new jobs; retries are polled).
     worker_poll_seconds: float = Field(default=1.0, gt=0)
+    # How often a worker computes the inbox's due and overdue items and emits the reminders not yet emitted
+    # (`reminder.due`, `reminder.overdue` on the feed); each is emitted once whatever the interval.
+    reminder_interval_seconds: float = Field(default=300.0, gt=0)
     # The province's own receivers, which may sit on addresses webhooks are otherwise refused (private, loopback, ...):
     # host names, IP addresses or CIDR networks, comma-separated.
     webhook_allowed_hosts: Annotated[tuple[str, ...], NoDecode] = ()

@@ -1,4 +1,5 @@
-"""The worker (`python -m app worker`): dispatches the event feed to webhook deliveries and sends them.
+"""The worker (`python -m app worker`): dispatches the event feed to webhook deliveries and sends them, and emits
+the inbox's reminders onto the feed (app/services/reminders.py).
 
 It runs on procrastinate, a task queue kept in this service's own PostgreSQL: jobs are rows, workers fetch them with
 `FOR UPDATE SKIP LOCKED` and wake on NOTIFY, so any number of workers on any number of machines share the work with
@@ -14,7 +15,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -34,7 +35,7 @@ from app.db.session import (
 )
 from app.domain.draws import ReviewTerms
 from app.domain.webhooks import TargetPolicy, retry_delay
-from app.services import draws, webhook_targets, webhooks
+from app.services import draws, reminders, webhook_targets, webhooks
 from app.services.clock import Clock
 from app.services.secret_box import SecretBox
 from app.settings import Settings
@@ -244,6 +245,28 @@ async def dispatch_forever(runtime: Runtime, queue: procrastinate.App | None, st
             await asyncio.wait_for(stop.wait(), timeout=interval)
 
 
+# --- the reminder loop ---------------------------------------------------------------------------------------------
+
+
+async def remind_once(runtime: Runtime, as_of: date | None = None) -> int:
+    """Emit the reminders due today (Asia/Shanghai) or on `as_of`, in one transaction; answers how many."""
+    day = as_of or Clock(runtime.settings.tz).today()
+    async with transaction(runtime.sessionmaker) as session:
+        return await reminders.emit(session, day)
+
+
+async def remind_forever(runtime: Runtime, stop: asyncio.Event) -> None:
+    interval = runtime.settings.reminder_interval_seconds
+    while not stop.is_set():
+        try:
+            if emitted := await remind_once(runtime):
+                log.info("reminders_emitted", reminders=emitted)
+        except Exception as exc:  # a database blip must not end the loop; the next round retries
+            log.warning("reminders_failed", error=f"{type(exc).__name__}: {exc}"[:300])
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=interval)
+
+
 # --- running -------------------------------------------------------------------------------------------------------
 
 
@@ -270,14 +293,15 @@ async def run(
                 options["name"] = name
             worker = asyncio.create_task(queue.run_worker_async(**options), name="procrastinate worker")
             dispatcher = asyncio.create_task(dispatch_forever(runtime, queue, stop), name="webhook dispatch")
+            reminder = asyncio.create_task(remind_forever(runtime, stop), name="reminders")
             stopped = asyncio.create_task(stop.wait(), name="stop")
             try:
-                await asyncio.wait({worker, dispatcher, stopped}, return_when=asyncio.FIRST_COMPLETED)
+                await asyncio.wait({worker, dispatcher, reminder, stopped}, return_when=asyncio.FIRST_COMPLETED)
             finally:
                 stop.set()
                 # Cancelling procrastinate's worker asks it to stop and waits for the jobs in progress.
                 worker.cancel()
-                results = await asyncio.gather(worker, dispatcher, stopped, return_exceptions=True)
+                results = await asyncio.gather(worker, dispatcher, reminder, stopped, return_exceptions=True)
             for result in results:
                 if isinstance(result, Exception):
                     raise result

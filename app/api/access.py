@@ -168,6 +168,8 @@ ACCESS: dict[tuple[str, str], Access] = {
     ("GET", CHANGE + "/actions"): CENTER_READERS,
     **_actions(CHANGE, ("endorse", "approve", "reject"), lifecycles.CHANGE_REQUEST),
     ("GET", "/obligations"): EVERYONE,
+    # the inbox: every role its own (an observer's is empty)
+    ("GET", "/inbox"): EVERYONE,
     # assessment and funding
     ("POST", "/assessment-cycles"): PROVINCE,
     ("GET", "/assessment-cycles"): EVERYONE,

@@ -49,6 +49,7 @@ TAGS: list[dict[str, str]] = [
         "description": "Changes to a center's name, director, direction or task book (变更申请).",
     },
     {"name": "obligations", "description": "What is due, from whom and by when (待办事项与期限)."},
+    {"name": "inbox", "description": "What the caller must do now, for every role (待办)."},
     {"name": "assessment", "description": "Assessment cycles, results and national candidates (绩效评价)."},
     {"name": "funding", "description": "Provincial funding records and their summary (资金)."},
     {"name": "events", "description": "The append-only, hash-chained event feed (事件流)."},

@@ -580,3 +580,25 @@ class WebhookDeliveryRecord(Base):
         CheckConstraint("attempts >= 0", name="attempts"),
         Index("ix_webhook_deliveries_webhook_id_created_at_id", "webhook_id", "created_at", "id"),
     )
+
+
+# --- reminders (issue 17 §3): each due or overdue inbox item is announced on the feed once -------------------------
+
+REMINDER_STAGES = ("due", "overdue")
+
+
+class ReminderRecord(Base):
+    """One reminder emitted: the primary key is what makes it once. The worker inserts with ON CONFLICT DO NOTHING in
+    the transaction that appends the `reminder.<stage>` event, so however many workers run, and across restarts,
+    only the one that inserted the row emits the event."""
+
+    __tablename__ = "reminders"
+
+    kind: Mapped[str] = mapped_column(String(64), primary_key=True)
+    subject_type: Mapped[str] = mapped_column(String(32), primary_key=True)
+    subject_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True)
+    due_on: Mapped[date] = mapped_column(Date, primary_key=True)
+    stage: Mapped[str] = mapped_column(String(16), primary_key=True)
+    emitted_at: Mapped[datetime] = _created()
+
+    __table_args__ = (CheckConstraint(_in("stage", REMINDER_STAGES), name="stage"),)

@@ -497,6 +497,7 @@ DECISIONS: dict[tuple[str, str], Decision] = {
     ("POST", CHANGES + "/approve"): center_write(),  # not endorsed yet
     ("POST", CHANGES + "/reject"): center_write(ok_for=("supervisor",), body={"reason": "理由不充分"}),
     ("GET", "/obligations"): everyone(params={"as_of": TODAY.isoformat()}),
+    ("GET", "/inbox"): everyone(params={"as_of": TODAY.isoformat()}),
     # --- assessment and funding ------------------------------------------------------------------------------
     ("POST", "/assessment-cycles"): province_only(
         body={"year": 2027, "period_start_year": 2024, "period_end_year": 2026}

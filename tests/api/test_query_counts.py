@@ -95,6 +95,18 @@ async def test_a_center_page_of_50_sends_what_a_page_of_1_sends_and_matches_the_
     await assert_rows_read_alike(committed_client, CENTERS, items, headers)
 
 
+async def test_an_inbox_page_is_one_statement_whatever_its_size(
+    committed_client: httpx.AsyncClient, engine: AsyncEngine, centers: dict[str, Any]
+) -> None:
+    """Every source of the caller's inbox is read in one UNION ALL statement (issue 17 §3), so a page of 50 items
+    from 50 centers sends what a page of 1 sends; the province's inbox reads more sources in that one statement."""
+    sent_one, sent_many, items = await page_counts(committed_client, engine, "/api/v1/inbox", centers["applicant"], 50)
+    assert len(sent_many) == len(sent_one) == 1, f"page of 1:\n{sent_one.render()}\npage of 50:\n{sent_many.render()}"
+    assert {item["subject"]["type"] for item in items} == {"center"}
+    _, sent = await sent_by(engine, committed_client.get("/api/v1/inbox", headers=centers["province"]))
+    assert len(sent) == 1, sent.render()
+
+
 @pytest.mark.parametrize("role", ["applicant", "supervisor", "province", "third_party"])
 async def test_a_single_center_read_sends_at_most_3_statements(
     committed_client: httpx.AsyncClient, engine: AsyncEngine, auth: Any, role: str

@@ -549,6 +549,7 @@ PLANS: dict[tuple[str, str], Plan] = {
     # --- statistics and deadlines -----------------------------------------------------------------------------
     # Dates and years in query strings have ranges of their own (app.domain.dates): 10 years ahead, 5 years ahead.
     ("GET", "/obligations"): Plan(Setup(refusals=(invalid("query.as_of", "query.cursor"),))),
+    ("GET", "/inbox"): Plan(Setup(refusals=(invalid("query.as_of", "query.cursor"),))),
     ("GET", "/funding/summary"): Plan(Setup(refusals=(invalid("query.year"),))),
     ("GET", "/stats/figures"): Plan(Setup(refusals=(invalid("query.year", "query.status"),))),
     # --- webhooks ------------------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from app.api.v1.centers.routes import router as centers_router
 from app.api.v1.change_requests.routes import router as change_requests_router
 from app.api.v1.events.routes import router as events_router
 from app.api.v1.experts.routes import router as experts_router
+from app.api.v1.inbox.routes import router as inbox_router
 from app.api.v1.log.routes import router as log_router
 from app.api.v1.obligations.routes import router as obligations_router
 from app.api.v1.organizations.routes import router as organizations_router
@@ -33,6 +34,7 @@ for sub in (
     annual_reports_router,
     change_requests_router,
     obligations_router,
+    inbox_router,
     assessments_router,
     funding_router,
     events_router,
