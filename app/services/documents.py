@@ -1,4 +1,4 @@
-"""Official documents (issue 16 §4), read within their subject's reach. They are numbered and issued with their
+"""Official documents (issue 16 §4), read within the reach of their center. They are numbered and issued with their
 decision (`document_register`, called by `lifecycle.apply`)."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db.models import DocumentRecord
 from app.db.paging import PageRequest, PageResult
+from app.db.repositories import centers as centers_repo
 from app.db.repositories import documents as repo
-from app.db.repositories import events as events_repo
 from app.domain.principal import Principal
 from app.services import applications, centers
 from app.services.document_pdf import PdfInput
@@ -19,33 +19,16 @@ from app.services.errors import NotFound
 # --- reading ---------------------------------------------------------------------------------------------------
 
 
-async def _check_reach(session: AsyncSession, principal: Principal, document: DocumentRecord) -> None:
-    """A document is read within its center's reach once there is a center (an approval is filed under the center it
-    creates too), within its application's otherwise."""
-    try:
-        if document.center_id is not None:
-            await centers.load(session, principal, document.center_id)
-        else:
-            assert document.application_id is not None
-            await applications.load(session, principal, document.application_id)
-    except NotFound:
-        raise NotFound("document", str(document.id)) from None
-
-
-async def get(session: AsyncSession, principal: Principal, document_id: uuid.UUID) -> DocumentRecord:
-    document = await repo.get(session, document_id)
-    if document is None:
-        raise NotFound("document", str(document_id))
-    await _check_reach(session, principal, document)
-    return document
-
-
 async def get_with_seq(
     session: AsyncSession, principal: Principal, document_id: uuid.UUID
 ) -> tuple[DocumentRecord, int | None]:
-    """The document and the seq of the feed event that records its decision (None while it is not committed)."""
-    document = await get(session, principal, document_id)
-    return document, await events_repo.seq_of_document(session, document.subject_id, str(document.id))
+    """The document within the caller's reach, and the seq of the feed event that records its decision (None until
+    it is committed). Every document has a center (an approval is filed under the one it creates), so its reach is
+    the center's: one statement."""
+    found = await repo.get_with_seq(session, document_id, centers_repo.ids_in_reach(centers.reach_of(principal)))
+    if found is None:
+        raise NotFound("document", str(document_id))
+    return found
 
 
 async def pdf_source(session: AsyncSession, principal: Principal, document_id: uuid.UUID) -> PdfInput:

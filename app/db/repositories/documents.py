@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import exists, select, text
+from sqlalchemy import Select, String, cast, exists, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.db.models import DocumentRecord
+from app.db.models import DocumentRecord, EventRecord
 from app.db.paging import PageRequest, PageResult
 from app.db.repositories.common import keyset_page
 
@@ -41,8 +41,25 @@ async def add(session: AsyncSession, record: DocumentRecord) -> bool:
     return True
 
 
-async def get(session: AsyncSession, document_id: uuid.UUID) -> DocumentRecord | None:
-    return await session.get(DocumentRecord, document_id)
+async def get_with_seq(
+    session: AsyncSession, document_id: uuid.UUID, center_ids: Select[tuple[uuid.UUID]]
+) -> tuple[DocumentRecord, int | None] | None:
+    """The document if its center is among `center_ids` (the caller's reach, a subquery), with the seq of the feed
+    event that issued it (its data names the document): one statement."""
+    seq = (
+        select(EventRecord.seq)
+        .where(
+            EventRecord.subject_id == DocumentRecord.subject_id,
+            EventRecord.data["document"]["id"].astext == cast(DocumentRecord.id, String),
+        )
+        .limit(1)
+        .scalar_subquery()
+    )
+    query = select(DocumentRecord, seq).where(
+        DocumentRecord.id == document_id, DocumentRecord.center_id.in_(center_ids)
+    )
+    row = (await session.execute(query)).one_or_none()
+    return None if row is None else (row[0], row[1])
 
 
 async def page_for(

@@ -163,11 +163,3 @@ async def history(
     if after is not None:
         query = query.where(TransitionRecord.id > after)
     return list((await session.execute(query.order_by(TransitionRecord.id).limit(limit))).scalars())
-
-
-async def seq_of_document(session: AsyncSession, subject_id: uuid.UUID, document_id: str) -> int | None:
-    """The seq of the subject's event that issued document `document_id` (its data carries `document.id`)."""
-    query = select(EventRecord.seq).where(
-        EventRecord.subject_id == subject_id, EventRecord.data["document"]["id"].astext == document_id
-    )
-    return (await session.execute(query.limit(1))).scalar_one_or_none()
