@@ -45,9 +45,15 @@ def _font() -> None:
         pdfmetrics.registerFont(UnicodeCIDFont(FONT))
 
 
-def _wrap(text: str, width: int) -> list[str]:
-    # CJK text has no spaces to break at: cut by characters (a CID glyph is one em wide, so this is exact enough).
-    return [text[i : i + width] for i in range(0, len(text), width)] or [""]
+def _wrap(text: str, font: str, size: float, width: float) -> list[str]:
+    """Lines of at most `width` points. CJK text has no spaces to break at, so it breaks between any characters."""
+    lines, line = [], ""
+    for char in text:
+        if line and pdfmetrics.stringWidth(line + char, font, size) > width:
+            lines.append(line)
+            line = ""
+        line += char
+    return [*lines, line]
 
 
 def render(doc: PdfInput) -> bytes:
@@ -60,17 +66,20 @@ def render(doc: PdfInput) -> bytes:
     width, height = A4
     left, y = 25 * mm, height - 30 * mm
 
+    usable = width - 2 * left
+
     def line(text: str, *, font: str = FONT, size: float = 11, gap: float = 7 * mm) -> None:
         nonlocal y
-        if y < 25 * mm:
-            canvas.showPage()
-            y = height - 25 * mm
-        canvas.setFont(font, size)
-        canvas.drawString(left, y, text)
-        y -= gap
+        for index, part in enumerate(_wrap(text, font, size, usable - 8 * mm)):
+            if y < 25 * mm:
+                canvas.showPage()
+                y = height - 25 * mm
+            canvas.setFont(font, size)
+            canvas.drawString(left + (8 * mm if index else 0), y, part)
+            y -= gap
 
     canvas.setFont(FONT, 16)
-    for part in _wrap(rules.title(doc.kind, doc.subject_name), 28):
+    for part in _wrap(rules.title(doc.kind, doc.subject_name), FONT, 16, usable):
         canvas.drawCentredString(width / 2, y, part)
         y -= 9 * mm
     line(doc.number, size=12, gap=10 * mm)
@@ -79,8 +88,7 @@ def render(doc: PdfInput) -> bytes:
     line(f"对象：{SUBJECT_ZH.get(doc.subject_type, doc.subject_type)} {doc.subject_name}")
     line(f"对象标识：{doc.subject_id}", gap=10 * mm)
     for label, value in rules.content_lines(doc.content):
-        for index, part in enumerate(_wrap(f"{label}：{value}", 40)):
-            line(part if index == 0 else f"    {part}")
+        line(f"{label}：{value}")
     y -= 5 * mm
     line("核验：本文件决定内容（规范化 JSON）的 SHA-256 摘要，与公开事件流所载一致：", size=10)
     line(f"SHA-256: {doc.sha256}", font=MONO, size=9)
