@@ -156,11 +156,12 @@ async def _recognize(ctx: Context) -> Effect:
     """正式认定: only the province, after a passed acceptance, with its decision date and document number [seed]."""
     record, body = ctx.record, ctx.body
     assert body.decided_on is not None
-    record.recognized_on = body.decided_on
-    record.recognition_no = await centers.recognition_no(ctx.session, body.decided_on.year)
-    # Omitted: the register issues the next number; given: an externally issued number, kept as-is.
+    # Omitted: the register issues the next number; given: an externally issued number, kept as-is. Taken before the
+    # recognition number's lock, as approval takes it before the center code's: one lock order, no deadlock.
     number = await document_register.number_for(ctx.session, body.decided_on, body.document_no, prefix=ctx.prefix)
     record.recognition_document_no = number.number
+    record.recognized_on = body.decided_on
+    record.recognition_no = await centers.recognition_no(ctx.session, body.decided_on.year)
     return Effect(
         decision_date=body.decided_on,
         data={"recognition_no": record.recognition_no, "document_no": number.number},

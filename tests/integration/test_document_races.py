@@ -64,3 +64,25 @@ async def test_a_rolled_back_approval_does_not_consume_a_number(
     monkeypatch.setattr(centers, "create_center", create_center)
     approved = await act(client, application_id, "approve", world.province, **APPROVAL)
     assert approved["document_no"] == "豫科〔2026〕1号"
+
+
+async def test_of_8_concurrent_approvals_giving_one_external_number_exactly_one_keeps_it(
+    committed_client: httpx.AsyncClient, auth: TokenFactory, engine: AsyncEngine
+) -> None:
+    """The unique number decides: whether a loser sees the winner's document before inserting its own or only at its
+    insert (it waits on the unique index until the winner commits), it answers 409 already-exists."""
+    client = committed_client
+    world = await make_world(client, auth)
+    ids = [await review_for(client, world, auth) for _ in range(8)]
+    body = {**APPROVAL, "document_no": "豫政〔2026〕5号"}
+
+    responses = await asyncio.gather(
+        *(client.post(f"{APPS}/{i}/approve", json=body, headers=world.province) for i in ids)
+    )
+
+    assert sorted(r.status_code for r in responses) == [200] + [409] * 7, [r.text for r in responses]
+    assert {r.json()["code"] for r in responses if r.status_code == 409} == {"already-exists"}
+    async with engine.connect() as conn:
+        numbers = (await conn.execute(text("SELECT number FROM documents"))).scalars().all()
+        centers_made = (await conn.execute(text("SELECT count(*) FROM centers"))).scalar_one()
+    assert (numbers, centers_made) == (["豫政〔2026〕5号"], 1)
