@@ -158,6 +158,10 @@ async def test_the_pdf_states_the_number_and_the_digest(client: httpx.AsyncClien
         f"{API}/documents/{document['id']}.pdf", headers={**world.supervisor, "If-None-Match": etag}
     )
     assert (again.status_code, again.content, again.headers["etag"]) == (304, b"", etag)
+    raw = await client.get(
+        f"{API}/documents/{document['id']}.pdf", headers={**world.supervisor, "Accept": "application/octet-stream"}
+    )
+    assert (raw.headers["content-type"], raw.content) == ("application/octet-stream", response.content)
 
 
 async def test_documents_are_hidden_outside_their_subjects_reach(client: httpx.AsyncClient, auth: Any) -> None:

@@ -21,6 +21,7 @@ from app.services import documents as service
 
 router = APIRouter(tags=["documents"])
 API = "/api/v1"
+PDF_TYPES = ("application/pdf", "application/octet-stream")
 
 
 def _read(document: Any, event_seq: int | None = None) -> DocumentRead:
@@ -58,7 +59,9 @@ def _content_disposition(number: str, document_id: uuid.UUID) -> str:
     responses={
         200: {
             "description": "The document as a PDF (Chinese text in reportlab's built-in STSong-Light CID font).",
-            "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
+            # The same bytes as application/octet-stream for a client that asks for it (Accept): generic clients
+            # (openapi-python-client) know that type and hand the body over as bytes instead of skipping the route.
+            "content": {media: {"schema": {"type": "string", "format": "binary"}} for media in PDF_TYPES},
             "headers": {
                 "ETag": {"description": "SHA-256 of the PDF bytes.", "schema": {"type": "string"}},
                 "Content-Disposition": {
@@ -76,6 +79,7 @@ async def download_document_pdf(
     session: SessionDep,
     principal: PrincipalDep,
     if_none_match: Annotated[str | None, Header(alias="If-None-Match")] = None,
+    accept: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> Response:
     """The document rendered as a PDF: title, number, date, subject, the decision in Chinese and the SHA-256 of its
     canonical data (with the feed seq of its event), so a printed copy can be checked against the feed."""
@@ -85,7 +89,10 @@ async def download_document_pdf(
     headers = {"ETag": etag, "Content-Disposition": _content_disposition(source.number, document_id)}
     if if_none_match is not None and etag in (tag.strip() for tag in if_none_match.split(",")):
         return Response(status_code=304, headers={"ETag": etag})
-    return Response(pdf, media_type="application/pdf", headers=headers)
+    # application/pdf unless the client asks for octet-stream and not for PDF.
+    wanted = accept or ""
+    media = PDF_TYPES[1] if PDF_TYPES[1] in wanted and PDF_TYPES[0] not in wanted else PDF_TYPES[0]
+    return Response(pdf, media_type=media, headers=headers)
 
 
 @router.get(
