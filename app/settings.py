@@ -14,6 +14,8 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from app.domain.checkpoints import NoteError, Signer
+from app.domain.documents import DEFAULT_PREFIX as DOCUMENT_PREFIX
+from app.domain.documents import prefix_problem
 from app.domain.webhooks import TargetPolicy
 
 DEV_SECRET = "dev-secret-change-me-0123456789abcdef"
@@ -50,6 +52,8 @@ class Settings(BaseSettings):
     timezone: str = "Asia/Shanghai"
     # The rule set a fast-track application is judged by (domain.md §3: "the set current on its creation").
     current_rule_set: str = "henan-2021"
+    # The prefix of the numbers the document register issues: 豫科〔2026〕17号 (issue 16 §4).
+    document_prefix: str = DOCUMENT_PREFIX
     max_body_bytes: int = 1024 * 1024
     db_pool_size: int = 10
     db_max_overflow: int = 10
@@ -93,6 +97,13 @@ class Settings(BaseSettings):
     @classmethod
     def _check_allowed_hosts(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         TargetPolicy.build(https_only=False, allowed=value)  # ValueError names the entry that is not a host or network
+        return value
+
+    @field_validator("document_prefix")
+    @classmethod
+    def _check_document_prefix(cls, value: str) -> str:
+        if (problem := prefix_problem(value)) is not None:
+            raise ValueError(problem)
         return value
 
     @field_validator("webhook_secret_keys")

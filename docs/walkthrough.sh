@@ -60,11 +60,14 @@ for expert in "${EXPERTS[@]}"; do
     "opinion": "基础扎实，目标明确", "support": true}' | jq -c '{total}'
 done
 
-# 7. The province concludes (trimmed mean), approves with the decision document, and the center exists.
+# 7. The province concludes (trimmed mean) and approves: the center exists, and the register numbers the approval
+#    document (批复, 豫科〔YYYY〕N号), which the lead downloads as a PDF stating the digest the feed records.
 json -X POST "$API/applications/$APP/conclude_review" -H "$P" | jq '{status, aggregate_score, review_passed}'
-CENTER=$(json -X POST "$API/applications/$APP/approve" -H "$P" \
-  -d '{"decision_date": "'"$TODAY"'", "document_no": "豫科〔2026〕116号"}' | jq -r .center_id)
-json "$API/centers/$CENTER" -H "$A" | jq '{code, status, approved_on}'
+CENTER=$(json -X POST "$API/applications/$APP/approve" -H "$P" -d '{"decision_date": "'"$TODAY"'"}' | jq -r .center_id)
+json "$API/centers/$CENTER" -H "$A" | jq '{code, status, approved_on, approval_document_no}'
+DOC=$(json "$API/applications/$APP/documents" -H "$A" | jq -r '.items[0].id')
+json "$API/documents/$DOC" -H "$A" | jq '{kind, number, issued_on, sha256, event_seq}'
+curl -sS --fail-with-body -H "$A" -o approval.pdf "$API/documents/$DOC.pdf" && head -c 8 approval.pdf && echo
 
 # 8. The task book (建设目标任务书) is drafted and signed: construction starts, three years by default.
 json -X PUT "$API/centers/$CENTER/task-book" -H "$P" -d '{"targets": [{"code": "T1", "name": "发明专利授权",

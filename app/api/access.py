@@ -183,6 +183,12 @@ ACCESS: dict[tuple[str, str], Access] = {
     ("POST", CENTER + "/funding"): PROVINCE,
     ("GET", CENTER + "/funding"): CENTER_READERS,
     ("GET", "/funding/summary"): NOT_EXPERTS,
+    # official documents (批复, 认定, 整改通知, 撤销): within the reach of their center (every document has one, an
+    # approval the center it creates), listed under their application too
+    ("GET", "/documents/{document_id}"): CENTER_READERS,
+    ("GET", "/documents/{document_id}.pdf"): CENTER_READERS,
+    ("GET", APPLICATION + "/documents"): APPLICATION_READERS,
+    ("GET", CENTER + "/documents"): CENTER_READERS,
     # the feed, statistics and exports
     ("GET", "/events"): FEED_READERS,
     ("GET", "/events/verify"): FEED_READERS,

@@ -127,6 +127,14 @@ async def get_current_rule_set(request: Request) -> str:
 CurrentRuleSetDep = Annotated[str, Depends(get_current_rule_set)]
 
 
+async def get_document_prefix(request: Request) -> str:
+    """The prefix of the numbers the document register issues (豫科, a setting)."""
+    return str(request.app.state.settings.document_prefix)
+
+
+DocumentPrefixDep = Annotated[str, Depends(get_document_prefix)]
+
+
 def require_roles(*roles: str) -> Any:
     """A dependency that answers 404 to every other role: existence does not leak (domain.md §1)."""
 

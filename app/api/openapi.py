@@ -52,6 +52,11 @@ TAGS: list[dict[str, str]] = [
     {"name": "inbox", "description": "What the caller must do now, for every role (待办)."},
     {"name": "assessment", "description": "Assessment cycles, results and national candidates (绩效评价)."},
     {"name": "funding", "description": "Provincial funding records and their summary (资金)."},
+    {
+        "name": "documents",
+        "description": "Numbered official documents of decisions, as JSON and PDF, with the digest the feed records "
+        "(批复、认定、整改通知、撤销).",
+    },
     {"name": "events", "description": "The append-only, hash-chained event feed (事件流)."},
     {"name": "statistics and exports", "description": "Counts and spreadsheet exports (统计与导出)."},
     {

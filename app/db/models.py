@@ -30,6 +30,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from app.db.base import Base
 from app.domain import lifecycles, reference
 from app.domain.centers import CHANGE_KINDS
+from app.domain.documents import KINDS as DOCUMENT_KINDS
 from app.domain.rulesets import RULE_SETS
 
 
@@ -307,6 +308,8 @@ class CenterRecord(VersionedMixin, Base):
     last_assessed_on: Mapped[date | None] = mapped_column(Date)
     recognized_on: Mapped[date | None] = mapped_column(Date)
     recognition_no: Mapped[str | None] = mapped_column(String(64))
+    # The number of the recognition's document (认定文件): issued by the register or given (externally issued).
+    recognition_document_no: Mapped[str | None] = mapped_column(String(100))
     revoked_on: Mapped[date | None] = mapped_column(Date)
     revocation_reason_code: Mapped[str | None] = mapped_column(String(32))
     exit_requested_on: Mapped[date | None] = mapped_column(Date)
@@ -602,3 +605,55 @@ class ReminderRecord(Base):
     emitted_at: Mapped[datetime] = _created()
 
     __table_args__ = (CheckConstraint(_in("stage", REMINDER_STAGES), name="stage"),)
+
+
+class DocumentCounterRecord(Base):
+    """The document number register: the last number issued per (prefix, year). Incremented in the issuing
+    transaction (the row stays locked until it ends), so numbers follow one another without gaps and a rolled-back
+    decision gives its number back."""
+
+    __tablename__ = "document_counters"
+
+    prefix: Mapped[str] = mapped_column(String(20), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last_no: Mapped[int] = mapped_column(Integer, nullable=False)
+
+    __table_args__ = (CheckConstraint("last_no >= 1", name="last_no"),)
+
+
+class DocumentRecord(Base):
+    """An issued official document (批复, 认定, 整改通知, 撤销): its number, date, subject and the canonical content
+    of the decision with its SHA-256 (the digest the transition's feed event records). Never changed once issued."""
+
+    __tablename__ = "documents"
+
+    id: Mapped[uuid.UUID] = _pk()
+    kind: Mapped[str] = mapped_column(String(32), nullable=False)
+    number: Mapped[str] = mapped_column(String(100), nullable=False, unique=True)
+    year: Mapped[int] = mapped_column(Integer, nullable=False)
+    # The register's N for a number it issued; NULL for an externally issued number.
+    seq: Mapped[int | None] = mapped_column(Integer)
+    external: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    issued_on: Mapped[date] = mapped_column(Date, nullable=False)
+    subject_type: Mapped[str] = mapped_column(String(32), nullable=False)
+    subject_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
+    subject_name: Mapped[str] = mapped_column(String(200), nullable=False)
+    action: Mapped[str] = mapped_column(String(64), nullable=False)
+    # Where the document is listed: an approval under its application and the center it creates.
+    application_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("applications.id"))
+    center_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("centers.id"))
+    content: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False)
+    sha256: Mapped[str] = mapped_column(String(64), nullable=False)
+    # clock_timestamp(), not now(): documents issued in one transaction (an assessment cycle) keep their order.
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.clock_timestamp(), nullable=False
+    )
+
+    __table_args__ = (
+        CheckConstraint(_in("kind", list(DOCUMENT_KINDS)), name="kind"),
+        CheckConstraint("subject_type IN ('application', 'center')", name="subject_type"),
+        CheckConstraint("seq IS NULL OR seq >= 1", name="seq"),
+        CheckConstraint("external = (seq IS NULL)", name="external"),
+        Index("ix_documents_application_id_created_at_id", "application_id", "created_at", "id"),
+        Index("ix_documents_center_id_created_at_id", "center_id", "created_at", "id"),
+    )

@@ -237,8 +237,6 @@ def argument_problems(
             out.append(("decision_date", problem))
         elif review_concluded_on is not None and decided < review_concluded_on:
             out.append(("decision_date", "the approval cannot be dated before the review concluded"))
-        if not body.get("document_no"):
-            out.append(("document_no", "the decision document number is required"))
     return out
 
 

@@ -287,8 +287,6 @@ def argument_problems(action: str, f: CenterFacts, body: Mapping[str, Any]) -> l
         need("decided_on", "the decision date is required")
     if action in ("record_acceptance", "record_rectification_review"):
         need("result", "result is passed or failed")
-    if action == "recognize":
-        need("document_no", "the recognition document number is required")
     if action == "revoke":
         need("reason_code", "a revocation reason code is required")
         if body.get("recover_funds") and body.get("reason_code") != "fraud":

@@ -19,10 +19,11 @@ from app.db.repositories import applications as repo
 from app.domain import applications as app_rules
 from app.domain import review as review_rules
 from app.domain.deadlines import local_date
+from app.domain.documents import DEFAULT_PREFIX
 from app.domain.draws import DEFAULT_SCORE_DAYS
 from app.domain.principal import Principal
 from app.domain.rulesets import get_rule_set
-from app.services import centers, lifecycle
+from app.services import centers, document_register, lifecycle
 from app.services.applications import facts_of, load, machine_for
 from app.services.clock import Clock
 from app.services.eligibility import judge
@@ -75,6 +76,7 @@ async def act(
     clock: Clock,
     expected_version: int | None,
     score_days: int = DEFAULT_SCORE_DAYS,
+    document_prefix: str = DEFAULT_PREFIX,
 ) -> ApplicationRecord:
     """Take one lifecycle action. The row is locked, so of concurrent actions exactly one wins."""
     record = await load(session, principal, application_id, for_update=True)
@@ -90,6 +92,7 @@ async def act(
     if problems:
         raise ValidationFailed([(("body", name), msg, "value_error") for name, msg in problems])
     data: dict[str, Any] = {}
+    number: document_register.Number | None = None
     today = facts.today
     if action == "submit":
         record.eligibility = await _verdict(session, record, today)
@@ -114,10 +117,15 @@ async def act(
     elif action == "conclude_review":
         data.update(await _conclude(session, record, clock))
     elif action == "approve":
-        record.decision_date, record.document_no = body.decision_date, body.document_no
+        assert body.decision_date is not None
+        # Omitted: the register issues the next number; given: an externally issued number, kept as-is.
+        number = await document_register.number_for(
+            session, body.decision_date, body.document_no, prefix=document_prefix
+        )
+        record.decision_date, record.document_no = body.decision_date, number.number
         center = await centers.create_center(session, principal, record)
         record.center_id = center.id
-        data.update({"center_id": str(center.id), "document_no": body.document_no})
+        data.update({"center_id": str(center.id), "document_no": number.number})
     to_status = machine_for(record).decide(record.status, action, principal.role)
     await lifecycle.apply(
         session,
@@ -129,5 +137,7 @@ async def act(
         reason=body.reason,
         decision_date=body.decision_date,
         data=data,
+        number=number,
+        document_prefix=document_prefix,
     )
     return record

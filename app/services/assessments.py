@@ -19,6 +19,7 @@ from app.db.repositories import organizations as orgs_repo
 from app.domain import assessment as rules
 from app.domain import assessment_cycles as cycle_rules
 from app.domain.deadlines import add_months
+from app.domain.documents import DEFAULT_PREFIX
 from app.domain.errors import InvalidTransition
 from app.domain.guards import ActionView
 from app.domain.lifecycles import CENTER
@@ -248,6 +249,7 @@ async def finalize(
     decided_on: date | None,
     clock: Clock,
     expected_version: int | None,
+    document_prefix: str = DEFAULT_PREFIX,
 ) -> tuple[AssessmentCycleRecord, list[FinalizedEntry]]:
     """Grade every live center by the rule set, cap `excellent` if the cycle says so, and apply each consequence in
     the same transaction: unqualified → rectifying (12 months); unqualified again while rectifying → revoked
@@ -312,7 +314,7 @@ async def finalize(
         if effect == rules.Consequence.RECTIFY:
             center.rectifying_kind = "assessment"
             center.rectification_due_on = add_months(day, rules.RECTIFICATION_MONTHS_ASSESSMENT)
-            await _record(session, principal, center, "rectifying", day, cycle, grade, effect)
+            await _record(session, principal, center, "rectifying", day, cycle, grade, effect, document_prefix)
         elif effect == rules.Consequence.RECOVER:
             center.rectifying_kind = center.rectification_due_on = None
             await _record(session, principal, center, "recognized", day, cycle, grade, effect)
@@ -353,6 +355,7 @@ async def _record(
     cycle: AssessmentCycleRecord,
     grade: str,
     effect: str,
+    document_prefix: str = DEFAULT_PREFIX,
 ) -> None:
     """Move a graded center through the table's `record_assessment` row to `target`, with history and an event."""
     to_status = CENTER.decide(center.status, "record_assessment", principal.role, target)
@@ -365,6 +368,7 @@ async def _record(
         to_status=to_status,
         decision_date=day,
         data={"cycle_id": str(cycle.id), "grade": grade, "consequence": effect},
+        document_prefix=document_prefix,
     )
 
 

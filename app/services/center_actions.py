@@ -18,10 +18,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.db.models import CenterRecord
 from app.domain import centers as rules
 from app.domain.deadlines import add_months, default_construction_end
+from app.domain.documents import DEFAULT_PREFIX
 from app.domain.events import fingerprint
 from app.domain.lifecycles import CENTER
 from app.domain.principal import Principal
-from app.services import centers, lifecycle
+from app.services import centers, document_register, lifecycle
 from app.services.clock import Clock
 from app.services.errors import InvalidReference, ValidationFailed
 
@@ -47,6 +48,8 @@ class Effect:
     target: str | None = None
     decision_date: date | None = None
     data: dict[str, Any] = field(default_factory=dict)
+    # The number of the document the decision issues, when the action chose it (else the register's next).
+    number: document_register.Number | None = None
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,7 @@ class Context:
     body: CenterAction
     today: date
     clock: Clock
+    prefix: str = DEFAULT_PREFIX
 
 
 Handler = Callable[[Context], Awaitable[Effect]]
@@ -152,11 +156,16 @@ async def _recognize(ctx: Context) -> Effect:
     """正式认定: only the province, after a passed acceptance, with its decision date and document number [seed]."""
     record, body = ctx.record, ctx.body
     assert body.decided_on is not None
+    # Omitted: the register issues the next number; given: an externally issued number, kept as-is. Taken before the
+    # recognition number's lock, as approval takes it before the center code's: one lock order, no deadlock.
+    number = await document_register.number_for(ctx.session, body.decided_on, body.document_no, prefix=ctx.prefix)
+    record.recognition_document_no = number.number
     record.recognized_on = body.decided_on
     record.recognition_no = await centers.recognition_no(ctx.session, body.decided_on.year)
     return Effect(
         decision_date=body.decided_on,
-        data={"recognition_no": record.recognition_no, "document_no": body.document_no},
+        data={"recognition_no": record.recognition_no, "document_no": number.number},
+        number=number,
     )
 
 
@@ -227,6 +236,7 @@ async def act(
     *,
     clock: Clock,
     expected_version: int | None,
+    document_prefix: str = DEFAULT_PREFIX,
 ) -> CenterRecord:
     """One lifecycle action on a locked center row: of concurrent attempts exactly one wins."""
     record = await centers.load(session, principal, center_id, for_update=True)
@@ -236,7 +246,7 @@ async def act(
     problems = rules.argument_problems(action, facts, asdict(body))
     if problems:
         raise ValidationFailed([(("body", name), msg, "value_error") for name, msg in problems])
-    effect = await HANDLERS[action](Context(session, principal, record, body, facts.today, clock))
+    effect = await HANDLERS[action](Context(session, principal, record, body, facts.today, clock, document_prefix))
     to_status = CENTER.decide(record.status, action, principal.role, effect.target)
     await lifecycle.apply(
         session,
@@ -248,5 +258,7 @@ async def act(
         reason=body.reason,
         decision_date=effect.decision_date,
         data=effect.data,
+        number=effect.number,
+        document_prefix=document_prefix,
     )
     return record

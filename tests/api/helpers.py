@@ -56,7 +56,8 @@ CRITERIA_GOOD = {
     "schedule": 8,
 }
 
-APPROVAL = {"decision_date": "2026-08-11", "document_no": "豫科〔2026〕1号"}
+# No document_no: the document register issues 豫科〔2026〕N号 (issue 16 §4), so approvals never collide on one.
+APPROVAL = {"decision_date": "2026-08-11"}
 # An approval is dated on or after the review's conclusion (issue 11 §3.15), so the reviews these helpers conclude
 # are concluded on the day before APPROVAL's decision.
 CONCLUDED_AT = datetime(2026, 8, 10, 12, tzinfo=ZoneInfo("Asia/Shanghai"))

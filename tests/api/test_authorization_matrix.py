@@ -23,6 +23,7 @@ savepoint that is rolled back too, so probes can send real, valid bodies without
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
@@ -88,6 +89,7 @@ DEFAULT_RESOURCES = {
     "cycle_id": "cycle",
     "webhook_id": "webhook",
     "scheme_id": "scheme",
+    "document_id": "document",
 }
 
 
@@ -534,6 +536,11 @@ DECISIONS: dict[tuple[str, str], Decision] = {
     ),
     ("GET", "/centers/{center_id}/funding"): center_reader(),
     ("GET", "/funding/summary"): not_for_experts(),
+    # --- official documents: A's second center's revocation (撤销) ----------------------------------------------
+    ("GET", "/documents/{document_id}"): center_reader(),
+    ("GET", "/documents/{document_id}.pdf"): center_reader(),
+    ("GET", "/applications/{application_id}/documents"): application_reader(),
+    ("GET", "/centers/{center_id}/documents"): center_reader(),
     # --- the feed, statistics and exports ------------------------------------------------------------------------
     ("GET", "/events"): feed_reader(),
     ("GET", "/events/verify"): feed_reader(),
@@ -715,6 +722,35 @@ async def _build(client: httpx.AsyncClient, auth: Any) -> World:
         json={"score": "80.00", "indicators": INDICATORS},
     )
     assert response.status_code == 200, response.text
+    # A's second center, revoked: its revocation document (撤销) is the one the document routes read. Imported after
+    # the cycle, so the cycle holds A's first center only.
+    response = await client.post(
+        f"{API}/centers/import",
+        headers=province,
+        json={
+            "name": "河南省另一技术创新中心",
+            "field": "green_food",
+            "lead_org_id": base.lead["id"],
+            "status": "under_construction",
+            "approved_on": "2019-06-01",
+            "document_no": "豫科〔2019〕8号",
+            "construction_starts_on": "2019-07-01",
+        },
+    )
+    assert response.status_code == 201, response.text
+    revoked_path = f"{API}/centers/{response.json()['id']}"
+    response = await client.patch(revoked_path, headers=province, json={"acceptance_agency_org_id": agency_a["id"]})
+    assert response.status_code == 200, response.text
+    response = await client.post(
+        f"{revoked_path}/revoke",
+        headers=province,
+        # Over three years ago, so A's lead may still apply (a recent revocation for cause would bar it).
+        json={"reason_code": "fraud", "reason": "弄虚作假", "decided_on": "2022-06-01"},
+    )
+    assert response.status_code == 200, response.text
+    response = await client.get(f"{revoked_path}/documents", headers=province)
+    assert response.status_code == 200, response.text
+    (document,) = response.json()["items"]
     response = await client.post(f"{API}/webhooks", headers=province, json={"url": "https://example.org/hook"})
     assert response.status_code == 201, response.text
     webhook = response.json()
@@ -748,6 +784,7 @@ async def _build(client: httpx.AsyncClient, auth: Any) -> World:
         "cycle": cycle["id"],
         "webhook": webhook["id"],
         "scheme": "henan-2021-assessment",
+        "document": document["id"],
     }
     return World(client=client, headers=headers, ids=ids)
 
@@ -810,7 +847,8 @@ def _url(template: str, decision: Decision, ids: Mapping[str, Any]) -> str:
 
 
 def _params(template: str) -> list[str]:
-    return [part[1:-1] for part in template.split("/") if part.startswith("{") and part.endswith("}")]
+    """The path parameters of a template, also one followed by a suffix (`/documents/{document_id}.pdf`)."""
+    return re.findall(r"\{(\w+)\}", template)
 
 
 def _anonymous(response: httpx.Response) -> dict[str, Any]:

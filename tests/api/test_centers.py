@@ -680,10 +680,6 @@ async def test_a_passed_acceptance_is_recognized_only_by_the_provinces_decision(
         None,
     )
     assert "recognize" in accepted["allowed_actions"]
-    no_document = await center_action(
-        client, center["id"], "recognize", w["province"], expected=422, decided_on="2026-01-20"
-    )
-    assert no_document["errors"][0]["loc"] == ["body", "document_no"]
     at(beijing(2026, 2, 3))
     recognized = await center_action(
         client, center["id"], "recognize", w["province"], decided_on="2026-02-03", document_no="豫科〔2026〕21号"
@@ -691,6 +687,8 @@ async def test_a_passed_acceptance_is_recognized_only_by_the_provinces_decision(
     assert recognized["status"] == "recognized"
     assert recognized["recognized_on"] == "2026-02-03"
     assert recognized["recognition_no"] == "HNTIC-R-2026-001"
+    # A given number is the recognition document's, as-is (issue 16 §4).
+    assert recognized["recognition_document_no"] == "豫科〔2026〕21号"
 
 
 async def test_a_failed_acceptance_rectifies_then_passes(client: httpx.AsyncClient, auth: Any, at: Any) -> None:

@@ -204,3 +204,40 @@ async def test_a_single_application_read_and_a_transition_stay_within_their_stat
     )
     assert response.json()["status"] == "recommended"
     assert len(sent) <= TRANSITION, sent.render()
+
+
+# --- official documents --------------------------------------------------------------------------------------------
+
+
+async def test_a_document_read_its_pdf_and_a_page_of_documents_stay_at_the_floor(
+    committed_client: httpx.AsyncClient, engine: AsyncEngine, auth: Any
+) -> None:
+    """A document with its event's seq is one statement (reach and seq in it), its PDF too; a list is the center's
+    load and one page query (a document row has no guards, so nothing is read per row)."""
+    w = await orgs(committed_client, auth)
+    made = []
+    for i in range(6):
+        center = await import_center(committed_client, w, name=f"河南省技术创新中心{i:02d}")
+        revoked = await committed_client.post(
+            f"{CENTERS}/{center['id']}/revoke",
+            json={"reason_code": "fraud", "reason": "弄虚作假", "decided_on": "2026-04-01"},
+            headers=w["province"],
+        )
+        assert revoked.status_code == 200, revoked.text
+        made.append(center)
+    listed = (await committed_client.get(f"{CENTERS}/{made[0]['id']}/documents", headers=w["province"])).json()
+    (document,) = listed["items"]
+    for role in ("province", "supervisor", "applicant"):
+        response, sent = await sent_by(
+            engine, committed_client.get(f"/api/v1/documents/{document['id']}", headers=w[role])
+        )
+        assert len(sent) <= SINGLE_READ, sent.render()
+        assert response.json()["event_seq"] is not None
+        _, sent = await sent_by(
+            engine, committed_client.get(f"/api/v1/documents/{document['id']}.pdf", headers=w[role])
+        )
+        assert len(sent) <= SINGLE_READ, sent.render()
+    response, sent = await sent_by(
+        engine, committed_client.get(f"{CENTERS}/{made[0]['id']}/documents", headers=w["supervisor"])
+    )
+    assert len(sent) <= PAGE, sent.render()

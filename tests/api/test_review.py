@@ -493,13 +493,13 @@ async def test_the_lead_may_withdraw_while_revising(
     ("body", "loc"),
     [
         ({"document_no": "豫科〔2026〕1号"}, ["body", "decision_date"]),
-        ({"decision_date": "2026-08-11"}, ["body", "document_no"]),
+        # Without a number the register issues one (issue 16 §4); a number given is not empty.
         ({"decision_date": "2026-08-11", "document_no": ""}, ["body", "document_no"]),
         ({"decision_date": "2026-02-30", "document_no": "豫科〔2026〕1号"}, ["body", "decision_date"]),
     ],
-    ids=["no-date", "no-number", "empty-number", "bad-date"],
+    ids=["no-date", "empty-number", "bad-date"],
 )
-async def test_approval_needs_a_decision_date_and_document_number(
+async def test_approval_needs_a_decision_date_and_a_document_number_if_one_is_given(
     client: httpx.AsyncClient, world: World, auth: TokenFactory, body: dict[str, str], loc: list[str]
 ) -> None:
     concluded, _ = await reviewed(client, world, auth)
@@ -530,8 +530,9 @@ async def test_approval_creates_the_center_numbered_within_its_decision_year(
     assert center["application_id"] == concluded["id"]
     assert center["participants"] == concluded["participants"]
 
-    # A second approval the same year takes the next number; another year starts again at 001.
-    codes = []
+    # A second approval the same year takes the next number; another year starts again at 001 (and so does the
+    # document register: 豫科〔2026〕2号, then 豫科〔2027〕1号).
+    codes, numbers = [], []
     for decision_date in ("2026-12-31", "2027-01-01"):
         _, applicant = await other_lead(client, world, auth)
         application = await submitted_by(client, world, applicant, world.call["id"])
@@ -550,10 +551,11 @@ async def test_approval_creates_the_center_numbered_within_its_decision_year(
                 "approve",
                 world.province,
                 decision_date=decision_date,
-                document_no="豫科〔2026〕9号",
             )
         codes.append((await client.get(f"/api/v1/centers/{done['center_id']}", headers=world.province)).json()["code"])
+        numbers.append(done["document_no"])
     assert codes == ["HNTIC-2026-002", "HNTIC-2027-001"]
+    assert numbers == ["豫科〔2026〕2号", "豫科〔2027〕1号"]
     history = (await client.get(f"{APPS}/{concluded['id']}/history", headers=world.province)).json()["items"]
     assert (history[-1]["action"], history[-1]["decision_date"]) == ("approve", "2026-08-11")
 

@@ -210,6 +210,7 @@ DEFAULT_PATH = {
     "cycle_id": "cycle",
     "webhook_id": "webhook",
     "scheme_id": "scheme",
+    "document_id": "document",
 }
 
 
@@ -286,6 +287,8 @@ DIRECTOR = rule("director-by-change-request")
 PROJECT_YEARS = invalid("body.facts.major_projects")
 # An application action's body may carry fields only other actions use; the rules name them (422).
 ACTION_FIELDS = invalid("body.resubmit_by")
+# approve and recognize: a given document number that a document already has (issue 16 §4).
+NUMBER_TAKEN = Refusal(409, "already-exists")
 
 PLANS: dict[tuple[str, str], Plan] = {
     # The log proves what it holds: the first event, against the latest tree (a requests param of None is left out).
@@ -380,9 +383,10 @@ PLANS: dict[tuple[str, str], Plan] = {
     ("POST", "/applications/{application_id}/approve"): Plan(
         Setup(
             path={"application_id": "reviewed"},
-            need={"decision_date": _today, "document_no": "豫科〔2026〕99号"},
-            # Not in the future, not before the review concluded (app.domain.applications.argument_problems).
-            refusals=(invalid("body.decision_date", "body.resubmit_by"),),
+            need={"decision_date": _today},
+            # Not in the future, not before the review concluded (app.domain.applications.argument_problems); a given
+            # document number a document already has (the world's approval took 豫科〔YYYY〕1号 of its year).
+            refusals=(invalid("body.decision_date", "body.resubmit_by"), NUMBER_TAKEN),
         )
     ),
     ("PUT", "/applications/{application_id}/panel"): Plan(
@@ -465,7 +469,7 @@ PLANS: dict[tuple[str, str], Plan] = {
         )
     ),
     ("POST", "/centers/{center_id}/recognize"): Plan(
-        Setup(path={"center_id": "accepted"}, need={"document_no": "豫科〔2026〕30号"}, body=DECIDED_TODAY)
+        Setup(path={"center_id": "accepted"}, body=DECIDED_TODAY, refusals=(NUMBER_TAKEN,))
     ),
     ("POST", "/centers/{center_id}/record_rectification_review"): Plan(
         Setup(path={"center_id": "rectifying"}, need={"result": "passed"}, body=DECIDED_TODAY)

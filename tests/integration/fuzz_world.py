@@ -269,6 +269,10 @@ async def build(client: httpx.AsyncClient, auth: Any) -> FuzzWorld:
     for member in past["center_ids"]:
         await result(past["id"], member, 50 if member == rectifying["id"] else 80)
     await _ok(await client.post(f"{API}/assessment-cycles/{past['id']}/finalize", headers=province))
+    # The unqualified grade sent it to rectification with a numbered notice (整改通知), which the documents routes read:
+    # within the reach of every center reader, the agency too (it assessed the center).
+    notices = await _ok(await client.get(f"{API}/centers/{rectifying['id']}/documents", headers=province))
+    (notice,) = notices["items"]
     open_cycle = await cycle(2026, 2023, 2025)
     assert center["id"] in open_cycle["center_ids"], open_cycle
     for member in open_cycle["center_ids"]:
@@ -339,6 +343,7 @@ async def build(client: httpx.AsyncClient, auth: Any) -> FuzzWorld:
         "past_cycle": past["id"],
         "webhook": webhook["id"],
         "scheme": "henan-2021-assessment",
+        "document": notice["id"],
     }
     principals = {
         "anonymous": {},

@@ -167,3 +167,15 @@ def test_webhooks_need_https_only_in_production(environment: str, https_only: bo
         log_signing_key=LOG_KEY,
     )
     assert settings.webhook_target_policy().https_only is https_only
+
+
+def test_the_document_prefix_is_豫科_unless_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert Settings().document_prefix == "豫科"
+    monkeypatch.setenv("TIC_DOCUMENT_PREFIX", "豫科技")
+    assert Settings().document_prefix == "豫科技"
+
+
+@pytest.mark.parametrize("prefix", ["", " 豫科", "豫〔科", "K" * 21])
+def test_a_document_prefix_that_cannot_make_a_number_is_refused(prefix: str) -> None:
+    with pytest.raises(ValidationError, match="document number prefix"):
+        Settings(document_prefix=prefix)

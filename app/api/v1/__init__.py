@@ -10,6 +10,7 @@ from app.api.v1.assessments.routes import router as assessments_router
 from app.api.v1.calls.routes import router as calls_router
 from app.api.v1.centers.routes import router as centers_router
 from app.api.v1.change_requests.routes import router as change_requests_router
+from app.api.v1.documents.routes import router as documents_router
 from app.api.v1.events.routes import router as events_router
 from app.api.v1.experts.routes import router as experts_router
 from app.api.v1.inbox.routes import router as inbox_router
@@ -40,6 +41,7 @@ for sub in (
     events_router,
     log_router,
     reports_router,
+    documents_router,
     webhooks_router,
 ):
     router.include_router(sub)

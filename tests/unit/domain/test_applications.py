@@ -209,12 +209,8 @@ def test_only_a_return_sets_a_resubmission_deadline() -> None:
             [("decision_date", "the approval decision date is required")],
             id="no decision date",
         ),
-        pytest.param(
-            {"decision_date": TODAY},
-            None,
-            [("document_no", "the decision document number is required")],
-            id="no document number",
-        ),
+        # Issue 16 §4: without a number the document register issues the next one.
+        pytest.param({"decision_date": TODAY}, None, [], id="no document number"),
         pytest.param(
             {"decision_date": TODAY, "document_no": "豫科〔2026〕8号"},
             TODAY,

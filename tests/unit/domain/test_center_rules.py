@@ -144,9 +144,8 @@ def test_only_the_province_recognizes_and_only_an_accepted_center() -> None:
     assert codes("recognize", PROVINCE, accepted) == []
     assert codes("recognize", ENTRUSTED, accepted) == ["wrong-role"]
     assert codes("recognize", PROVINCE, replace(BUILDING, status="acceptance_pending")) == ["wrong-state"]
-    assert problems("recognize", replace(accepted, today=date(2027, 3, 1)), decided_on=date(2027, 3, 1)) == [
-        "document_no"
-    ]
+    # The document number is optional (issue 16 §4): the register issues one when it is omitted.
+    assert problems("recognize", replace(accepted, today=date(2027, 3, 1)), decided_on=date(2027, 3, 1)) == []
 
 
 # --- extension: asked for before the end, decided later, once ------------------------------------------------------
@@ -377,7 +376,7 @@ RESULT = ("result", "result is passed or failed")
         ("withdraw_exit", []),
         ("record_acceptance", [DECIDED_ON, RESULT]),
         ("record_rectification_review", [DECIDED_ON, RESULT]),
-        ("recognize", [DECIDED_ON, ("document_no", "the recognition document number is required")]),
+        ("recognize", [DECIDED_ON]),
         ("revoke", [REASON, DECIDED_ON, ("reason_code", "a revocation reason code is required")]),
         ("sign_task_book", []),
         ("request_acceptance", []),

@@ -14,6 +14,7 @@ from app.api import pagination
 from app.api.deps import (
     ClockDep,
     CurrentRuleSetDep,
+    DocumentPrefixDep,
     IdempotencyDep,
     IfMatchDep,
     Page,
@@ -212,7 +213,9 @@ ACTIONS = {
     "resubmit": "Resubmit the revised plan (lead): revising → reviewed. Needs all seven plan sections and no "
     "failing eligibility rule; the new verdict replaces the recorded one.",
     "approve": "Approve construction (province), with `decision_date` (not in the future, not before the review "
-    "concluded) and `document_no`: needs a passing review; creates the center and answers with `center_id`.",
+    "concluded) and optionally `document_no`: needs a passing review; creates the center and answers with "
+    "`center_id`. Issues the approval document (批复, GET …/documents): without `document_no` the register gives the "
+    "next 豫科〔YYYY〕N号 (answered as `document_no`); a given number is kept as-is (409 `already-exists` if taken).",
 }
 
 
@@ -224,6 +227,7 @@ def _action_route(action: str, description: str) -> None:
         clock: ClockDep,
         expected_version: IfMatchDep,
         terms: ReviewTermsDep,
+        document_prefix: DocumentPrefixDep,
         body: Annotated[ApplicationActionBody | None, Body()] = None,
     ) -> JSONResponse:
         payload = body or ApplicationActionBody()
@@ -241,6 +245,7 @@ def _action_route(action: str, description: str) -> None:
             clock=clock,
             expected_version=expected_version,
             score_days=terms.score_days,
+            document_prefix=document_prefix,
         )
         return versioned(await _read(session, principal, record, clock), record.version)
 
@@ -259,6 +264,7 @@ def _action_route(action: str, description: str) -> None:
             "conflict-of-interest",
             "rule-violation",
             "version-mismatch",
+            *(("already-exists",) if action == "approve" else ()),
         ),
     )
 

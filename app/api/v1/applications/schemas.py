@@ -178,12 +178,25 @@ class ApplicationRead(Timestamps):
 
 class ApplicationActionBody(Strict):
     """Body of an application action. `reason` is required by return, reject and request_revision;
-    `decision_date` (not in the future, not before the review concluded) and `document_no` by approve; a return may
+    `decision_date` (not in the future, not before the review concluded) by approve, with an optional `document_no`
+    (omitted: the document register issues the next 豫科〔YYYY〕N号; given: an externally issued number, kept as-is and
+    refused with 409 `already-exists` when a document already has it); a return may
     set `resubmit_by` (within 30 days), until which the applicant may resubmit even after the call closes."""
 
     reason: Annotated[str, Field(min_length=1, max_length=2000)] | None = None
     decision_date: DecisionDate | None = None
-    document_no: Annotated[str, Field(min_length=1, max_length=100, examples=["豫科〔2021〕116号"])] | None = None
+    document_no: (
+        Annotated[
+            str,
+            Field(
+                min_length=1,
+                max_length=100,
+                examples=["豫科〔2021〕116号"],
+                description="approve: an externally issued document number; omit it to have the register issue one.",
+            ),
+        ]
+        | None
+    ) = None
     resubmit_by: IsoDate | None = None
 
 

@@ -13,6 +13,7 @@ from app.api import pagination
 from app.api.dates import FundingYear
 from app.api.deps import (
     ClockDep,
+    DocumentPrefixDep,
     IdempotencyDep,
     IfMatchDep,
     Page,
@@ -238,11 +239,13 @@ async def finalize_assessment_cycle(
     principal: ProvinceDep,
     clock: ClockDep,
     expected_version: IfMatchDep,
+    document_prefix: DocumentPrefixDep,
     body: Annotated[FinalizeBody | None, Body()] = None,
 ) -> FinalizeRead:
     """Assign grades (excellent ≥ 90, good ≥ 70, qualified ≥ 60, unqualified < 60; no R&D investment → unqualified;
     the cycle's excellent cap by rank) and apply the consequences in one transaction (province): unqualified →
-    rectifying; unqualified again while rectifying → revoked; qualified or better while rectifying → recognized.
+    rectifying (with a numbered rectification notice, 整改通知, under the center's documents); unqualified again
+    while rectifying → revoked; qualified or better while rectifying → recognized.
     Centers absent without cause are listed in `absent_center_ids` and revoked; only live centers can be absent.
     Centers revoked or exited during the cycle are skipped (`skipped_closed`). Refused with `results-missing` while a
     live center has neither a result nor a declared absence, as `GET …/actions` explains."""
@@ -255,6 +258,7 @@ async def finalize_assessment_cycle(
         decided_on=payload.decided_on,
         clock=clock,
         expected_version=expected_version,
+        document_prefix=document_prefix,
     )
     cycle = _cycle(await service.view_cycle(session, principal, record))
     return FinalizeRead(cycle=cycle, results=[FinalizedRead.model_validate(r, from_attributes=True) for r in results])

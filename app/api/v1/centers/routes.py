@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.api import pagination
 from app.api.deps import (
     ClockDep,
+    DocumentPrefixDep,
     IdempotencyDep,
     IfMatchDep,
     Page,
@@ -196,12 +197,16 @@ CENTER_ACTIONS = {
     "report accepted and an independent legal entity (frozen from then on).",
     "record_acceptance": "Record the acceptance verdict (province, or the entrusted agency) with `result`, "
     "`decided_on` (on or after construction end and the request, not in the future) and `by_org_id`: passed → "
-    "accepted; failed → rectifying (3 months); a second failure → revoked.",
-    "recognize": "Formally recognize an accepted center (province, 正式认定) with `decided_on` and `document_no`; "
-    "issues the recognition number.",
+    "accepted; failed → rectifying (3 months, with a numbered rectification notice, 整改通知); a second failure → "
+    "revoked.",
+    "recognize": "Formally recognize an accepted center (province, 正式认定) with `decided_on` and optionally "
+    "`document_no`; issues the recognition number and the recognition document (认定, GET …/documents): without "
+    "`document_no` the register gives the next 豫科〔YYYY〕N号 (answered as `recognition_document_no`); a given number "
+    "is kept as-is (409 `already-exists` if taken).",
     "record_rectification_review": "Record the rectification review after an assessment: passed → recognized, "
     "failed → revoked (failed_rectification).",
-    "revoke": "Revoke (province) with `reason_code`, `reason` and `decided_on`.",
+    "revoke": "Revoke (province) with `reason_code`, `reason` and `decided_on`; issues a numbered revocation "
+    "document (撤销).",
     "request_exit": "Ask to exit (lead), with a `reason`; the province decides.",
     "exit": "Approve the lead's exit request (province), with `decided_on`.",
     "decline_exit": "Decline the lead's exit request (province), with a `reason`; the lead may ask again.",
@@ -216,6 +221,7 @@ def _center_action(action: str, description: str) -> None:
         principal: PrincipalDep,
         clock: ClockDep,
         expected_version: IfMatchDep,
+        document_prefix: DocumentPrefixDep,
         body: Annotated[CenterActionBody | None, Body()] = None,
     ) -> JSONResponse:
         payload = body or CenterActionBody()
@@ -227,6 +233,7 @@ def _center_action(action: str, description: str) -> None:
             center_actions.CenterAction(**payload.model_dump()),
             clock=clock,
             expected_version=expected_version,
+            document_prefix=document_prefix,
         )
         return versioned(await _read(session, principal, record, clock), record.version)
 
@@ -238,7 +245,13 @@ def _center_action(action: str, description: str) -> None:
         response_model=CenterRead,
         summary=f"{action.replace('_', ' ').capitalize()} (center)",
         description=description,
-        responses=responses("not-found", "invalid-transition", "rule-violation", "version-mismatch"),
+        responses=responses(
+            "not-found",
+            "invalid-transition",
+            "rule-violation",
+            "version-mismatch",
+            *(("already-exists",) if action == "recognize" else ()),
+        ),
     )
 
 

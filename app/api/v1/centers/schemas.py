@@ -133,6 +133,11 @@ class CenterRead(Timestamps):
     grade_history: list[dict[str, Any]]
     recognized_on: date | None
     recognition_no: str | None
+    recognition_document_no: str | None = Field(
+        default=None,
+        description="The number of the recognition document (认定): the register's next number when `recognize` was "
+        "called without `document_no`, the given one otherwise (GET …/documents lists the document).",
+    )
     revoked_on: date | None
     revocation_reason_code: str | None
     exit_requested_on: date | None
@@ -158,7 +163,8 @@ def center_read_row(row: Mapping[Any, Any], allowed: list[str]) -> CenterRead:
 class CenterActionBody(Strict):
     """Body of a center action: `request_extension` months and reason; `extend` months, reason and decided_on;
     `decline_extension` reason; `record_acceptance` result, decided_on and by_org_id; `recognize` decided_on and
-    document_no; `record_rectification_review` result and decided_on; `revoke` reason_code, reason and decided_on;
+    optionally document_no (omitted: the register issues the next number); `record_rectification_review` result
+    and decided_on; `revoke` reason_code, reason and decided_on;
     `request_exit` and `decline_exit` reason; `exit` decided_on."""
 
     reason: Annotated[str, Field(min_length=1, max_length=2000)] | None = None
@@ -167,7 +173,18 @@ class CenterActionBody(Strict):
     result: Literal["passed", "failed"] | None = None
     by_org_id: Id | None = None
     reason_code: RevocationReason | None = None
-    document_no: Annotated[str, Field(min_length=1, max_length=100, examples=["豫科〔2026〕88号"])] | None = None
+    document_no: (
+        Annotated[
+            str,
+            Field(
+                min_length=1,
+                max_length=100,
+                examples=["豫科〔2026〕88号"],
+                description="recognize: an externally issued document number; omit it to have the register issue one.",
+            ),
+        ]
+        | None
+    ) = None
     recover_funds: bool | None = Field(default=None, description="With reason_code fraud: order recovery of funds.")
 
 

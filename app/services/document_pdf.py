@@ -1,0 +1,99 @@
+"""An issued document as a PDF (issue 16 §4): title, number, date, subject, the decision in readable Chinese and
+the SHA-256 of its canonical content, so a printed copy can be checked against the feed.
+
+reportlab's built-in Adobe CID font STSong-Light draws the Chinese text, so no font file is needed. Rendering is
+CPU work (about 10 ms), so the route runs it in a worker thread.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+from reportlab.pdfgen.canvas import Canvas
+
+from app.domain import documents as rules
+
+FONT = "STSong-Light"
+MONO = "Courier"
+SUBJECT_ZH = {"application": "申报", "center": "技术创新中心"}
+
+
+@dataclass(frozen=True)
+class PdfInput:
+    """What the PDF shows: the stored document, and the feed seq of its event when it is known."""
+
+    kind: str
+    number: str
+    issued_on: date
+    subject_type: str
+    subject_id: str
+    subject_name: str
+    content: dict[str, Any]
+    sha256: str
+    event_seq: int | None
+
+
+def _font() -> None:
+    if FONT not in pdfmetrics.getRegisteredFontNames():
+        pdfmetrics.registerFont(UnicodeCIDFont(FONT))
+
+
+def _wrap(text: str, font: str, size: float, width: float) -> list[str]:
+    """Lines of at most `width` points. CJK text has no spaces to break at, so it breaks between any characters."""
+    lines, line = [], ""
+    for char in text:
+        if line and pdfmetrics.stringWidth(line + char, font, size) > width:
+            lines.append(line)
+            line = ""
+        line += char
+    return [*lines, line]
+
+
+def render(doc: PdfInput) -> bytes:
+    """The PDF bytes. Deterministic for the same input (no creation date), so the ETag can be the content's."""
+    _font()
+    buffer = io.BytesIO()
+    canvas = Canvas(buffer, pagesize=A4, invariant=True)
+    canvas.setTitle(rules.title(doc.kind, doc.subject_name))
+    canvas.setSubject(doc.number)
+    width, height = A4
+    left, y = 25 * mm, height - 30 * mm
+
+    usable = width - 2 * left
+
+    def line(text: str, *, font: str = FONT, size: float = 11, gap: float = 7 * mm) -> None:
+        nonlocal y
+        for index, part in enumerate(_wrap(text, font, size, usable - 8 * mm)):
+            if y < 25 * mm:
+                canvas.showPage()
+                y = height - 25 * mm
+            canvas.setFont(font, size)
+            canvas.drawString(left + (8 * mm if index else 0), y, part)
+            y -= gap
+
+    canvas.setFont(FONT, 16)
+    for part in _wrap(rules.title(doc.kind, doc.subject_name), FONT, 16, usable):
+        canvas.drawCentredString(width / 2, y, part)
+        y -= 9 * mm
+    line(doc.number, size=12, gap=10 * mm)
+    line(f"文件类型：{rules.KINDS[doc.kind].label_zh}")
+    line(f"成文日期：{doc.issued_on.isoformat()}")
+    line(f"对象：{SUBJECT_ZH.get(doc.subject_type, doc.subject_type)} {doc.subject_name}")
+    line(f"对象标识：{doc.subject_id}", gap=10 * mm)
+    for label, value in rules.content_lines(doc.content):
+        line(f"{label}：{value}")
+    y -= 5 * mm
+    line("核验：本文件决定内容（规范化 JSON）的 SHA-256 摘要，与公开事件流所载一致：", size=10)
+    line(f"SHA-256: {doc.sha256}", font=MONO, size=9)
+    if doc.event_seq is not None:
+        line(f"Event seq: {doc.event_seq}", font=MONO, size=9)
+    line(rules.ISSUER, gap=7 * mm)
+    canvas.save()
+    return buffer.getvalue()
