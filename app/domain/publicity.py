@@ -179,5 +179,5 @@ def resolve_problem(status: str) -> None:
             "objection-already-resolved",
             "该异议已处理",
             "This objection has already been resolved.",
-            {"status": status},
+            {"objection_status": status},
         )

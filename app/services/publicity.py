@@ -120,7 +120,7 @@ async def publish(
                 "publicity-subject-wrong-state",
                 f"第 {index + 1} 项不处于{'评审完成' if kind == 'approval' else '验收通过'}状态（{row.status}）",
                 f"subject_ids[{index}] is '{row.status}'; a {kind} notice lists only subjects in '{wanted}'.",
-                {"index": index, "subject_id": str(sid), "status": row.status, "field": "subject_ids"},
+                {"index": index, "subject_id": str(sid), "subject_status": row.status, "field": "subject_ids"},
             )
     notice = PublicityNoticeRecord(
         id=uuid.uuid4(),

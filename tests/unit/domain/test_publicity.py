@@ -184,4 +184,4 @@ def test_an_objection_is_resolved_once(status: str, refused: bool) -> None:
         return
     with pytest.raises(RuleViolation) as error:
         rules.resolve_problem(status)
-    assert (error.value.code, error.value.data) == ("objection-already-resolved", {"status": status})
+    assert (error.value.code, error.value.data) == ("objection-already-resolved", {"objection_status": status})
