@@ -213,8 +213,8 @@ async def run_publicity(
 ) -> dict[str, Any]:
     """A 公示 (issue 16 §3) of `kind` listing `subject_ids`, one working day long, that ended before `before` (by
     default: ran on the day the helpers conclude reviews, CONCLUDED_AT, or before the test's pinned day): what
-    `approve` and `recognize` wait for. Published on its first day, the service's clock pinned there unless the test pinned
-    its own."""
+    `approve` and `recognize` wait for. Published on its first day, the service's clock pinned there unless the
+    test pinned its own."""
     pinned = _pinned_today(client)
     last = date.fromisoformat(str(before)) - timedelta(days=1) if before else (pinned or CONCLUDED_AT.date())
     if pinned is not None:  # ended by the test's today
