@@ -31,6 +31,7 @@ from tests.api.helpers import (
     open_call,
     put_panel,
     recommended,
+    run_publicity,
     score,
     submitted,
 )
@@ -271,6 +272,26 @@ async def build(client: httpx.AsyncClient, auth: Any) -> FuzzWorld:
     webhook = await _ok(
         await client.post(f"{API}/webhooks", json={"url": "https://example.org/hook"}, headers=province), 201
     )
+    # --- 公示 (issue 16 §3): the accepted center's recognition notice ended yesterday at the latest, so it may be
+    # recognized today; the reviewed application's approval notice (run when its review concluded) has an open
+    # objection, received on the notice's first day, for the province to resolve.
+    await run_publicity(client, province, "recognition", [accepted["id"]], before=today)
+    notice = await run_publicity(client, province, "approval", [reviewed_app["id"]])
+    objection = await _ok(
+        await client.post(
+            f"{API}/publicity/{notice['id']}/objections",
+            json={
+                "subject_id": reviewed_app["id"],
+                "summary": "异议",
+                "objector_name": "赵六",
+                "objector_contact": "13800000000",
+                "received_on": notice["starts_on"],
+            },
+            headers=province,
+        ),
+        201,
+    )
+
     draft_call = await _ok(
         await client.post(
             f"{API}/calls",
@@ -323,6 +344,9 @@ async def build(client: httpx.AsyncClient, auth: Any) -> FuzzWorld:
         "cycle": open_cycle["id"],
         "past_cycle": past["id"],
         "webhook": webhook["id"],
+        "publicity": notice["id"],
+        "publicity_starts_on": notice["starts_on"],
+        "objection": objection["id"],
     }
     principals = {
         "anonymous": {},
