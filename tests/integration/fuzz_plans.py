@@ -535,7 +535,7 @@ PLANS: dict[tuple[str, str], Plan] = {
     ),
     ("GET", "/publicity"): Plan(Setup(refusals=LIST)),
     ("POST", "/publicity/{publicity_id}/objections"): Plan(
-        Setup(body={"subject_id": Ref("reviewed"), "received_on": Ref("publicity_starts_on")})
+        Setup(body={"subject_id": Ref("revising"), "received_on": Ref("publicity_starts_on")})
     ),
     ("GET", "/publicity/{publicity_id}/objections"): Plan(Setup(refusals=LIST)),
     # --- webhooks ------------------------------------------------------------------------------------------------

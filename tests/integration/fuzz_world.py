@@ -273,15 +273,17 @@ async def build(client: httpx.AsyncClient, auth: Any) -> FuzzWorld:
         await client.post(f"{API}/webhooks", json={"url": "https://example.org/hook"}, headers=province), 201
     )
     # --- 公示 (issue 16 §3): the accepted center's recognition notice ended yesterday at the latest, so it may be
-    # recognized today; the reviewed application's approval notice (run when its review concluded) has an open
-    # objection, received on the notice's first day, for the province to resolve.
+    # recognized today (the reviewed application's ran when its review concluded: tests/api/helpers.act). The
+    # application now being revised was in the notice run when its review concluded: an objection against it,
+    # received on the notice's first day, stays open for the province to resolve (and blocks nothing in use).
     await run_publicity(client, province, "recognition", [accepted["id"]], before=today)
-    notice = await run_publicity(client, province, "approval", [reviewed_app["id"]])
+    notices = (await _ok(await client.get(f"{API}/publicity", params={"limit": 200}, headers=province)))["items"]
+    notice = next(n for n in notices if [e["subject_id"] for e in n["subjects"]] == [revising_app["id"]])
     objection = await _ok(
         await client.post(
             f"{API}/publicity/{notice['id']}/objections",
             json={
-                "subject_id": reviewed_app["id"],
+                "subject_id": revising_app["id"],
                 "summary": "异议",
                 "objector_name": "赵六",
                 "objector_contact": "13800000000",
