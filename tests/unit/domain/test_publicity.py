@@ -185,3 +185,31 @@ def test_an_objection_is_resolved_once(status: str, refused: bool) -> None:
     with pytest.raises(RuleViolation) as error:
         rules.resolve_problem(status)
     assert (error.value.code, error.value.data) == ("objection-already-resolved", {"objection_status": status})
+
+
+def test_the_tables_a_notice_is_built_from() -> None:
+    assert rules.KINDS == ("approval", "recognition")
+    assert rules.SUBJECT_STATUS == {"approval": "reviewed", "recognition": "accepted"}
+    assert rules.ACTION == {"approval": "approve", "recognition": "recognize"}
+    assert rules.SUBJECT_TYPE == {"approval": "application", "recognition": "center"}
+    assert rules.NOTICE_STATUSES == ("scheduled", "running", "ended")
+    assert rules.OBJECTION_STATUSES == ("open", "upheld", "dismissed")
+    assert rules.OUTCOMES == ("upheld", "dismissed")
+    assert (rules.DEFAULT_WORKING_DAYS, rules.MAX_SUBJECTS) == (5, 200)
+    assert (rules.START_PAST_DAYS, rules.START_FUTURE_DAYS) == (30, 60)
+
+
+def test_every_refusal_speaks_both_languages() -> None:
+    upheld = guard((NoticeFact("n1", date(2026, 9, 1), upheld_objections=1),))
+    assert upheld[0]["message_en"] == (
+        "An objection was upheld: the subject cannot be approved or recognized (it may be rejected)."
+    )
+    with pytest.raises(RuleViolation) as outside:
+        rules.check_received_in_notice(date(2026, 9, 1), date(2026, 9, 29), ENDS)
+    assert outside.value.message_zh == "异议须在公示期内（2026-09-29 至 2026-10-10）提出"
+    with pytest.raises(RuleViolation) as resolved:
+        rules.resolve_problem("upheld")
+    assert (resolved.value.message_zh, resolved.value.message_en) == (
+        "该异议已处理",
+        "This objection has already been resolved.",
+    )
