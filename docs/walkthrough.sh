@@ -60,9 +60,21 @@ for expert in "${EXPERTS[@]}"; do
     "opinion": "基础扎实，目标明确", "support": true}' | jq -c '{total}'
 done
 
-# 7. The province concludes (trimmed mean) and approves: the center exists, and the register numbers the approval
-#    document (批复, 豫科〔YYYY〕N号), which the lead downloads as a PDF stating the digest the feed records.
+# 7. The province concludes (trimmed mean) and publishes the list it intends to support (拟支持名单) for five working
+#    days on the official calendar (公示). Here the notice is recorded as posted two weeks ago, so it has ended;
+#    until it ends, and while an objection (异议) is unresolved, `approve` is blocked and GET …/actions says why.
+#    Anyone reads what the notice publishes, without a token. Then the province approves: the center exists, and the
+#    register numbers the approval document (批复, 豫科〔YYYY〕N号), which the lead downloads as a PDF stating the
+#    digest the feed records.
 json -X POST "$API/applications/$APP/conclude_review" -H "$P" | jq '{status, aggregate_score, review_passed}'
+STARTS=$($PY -c 'from datetime import date, timedelta; from app.domain.workdays import is_working_day as w
+d = date.today() - timedelta(days=14)
+while not w(d): d -= timedelta(days=1)
+print(d)')
+NOTICE=$(json -X POST "$API/publicity" -H "$P" -d '{"kind": "approval", "subject_ids": ["'"$APP"'"],
+  "starts_on": "'"$STARTS"'", "working_days": 5}' | jq -r .id)
+curl -sS "$API/public/publicity/$NOTICE" | jq -c '{title, subjects, starts_on, ends_on, status}'
+json "$API/applications/$APP/actions" -H "$P" | jq -c '.[] | select(.action == "approve")'
 CENTER=$(json -X POST "$API/applications/$APP/approve" -H "$P" -d '{"decision_date": "'"$TODAY"'"}' | jq -r .center_id)
 json "$API/centers/$CENTER" -H "$A" | jq '{code, status, approved_on, approval_document_no}'
 DOC=$(json "$API/applications/$APP/documents" -H "$A" | jq -r '.items[0].id')

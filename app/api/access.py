@@ -27,6 +27,8 @@ class Access:
     lifecycle: str | None = None
     # No token needed at all (the operation declares `security: []`): it answers nothing confidential.
     public: bool = False
+    # What a public operation answers (its description says so); the log's answer sizes and hashes only.
+    answers: str = "sizes and hashes only"
 
 
 def _roles(*roles: str) -> Access:
@@ -65,6 +67,11 @@ FEED_READERS = _roles("province", "observer")
 # The transparency log's checkpoint, key and consistency proofs: sizes and hashes only.
 PUBLIC = Access(frozenset(ROLE_NAMES), public=True)
 
+# A public notice (公示) as published: names, lead organizations, fields and dates.
+PUBLIC_NOTICE = Access(
+    frozenset(ROLE_NAMES), public=True, answers="what the notice publishes only: names, lead organizations, dates"
+)
+PUBLICITY = "/publicity/{publicity_id}"
 APPLICATION = "/applications/{application_id}"
 CENTER = "/centers/{center_id}"
 REPORT = CENTER + "/annual-reports/{report_id}"
@@ -202,6 +209,16 @@ ACCESS: dict[tuple[str, str], Access] = {
     ("GET", "/exports/centers"): NOT_EXPERTS,
     ("GET", "/exports/applications"): NOT_EXPERTS,
     ("GET", "/exports/annual-figures"): NOT_EXPERTS,
+    # public notices (公示) and objections (异议): the province publishes and handles objections; observers read
+    # notices; nobody else reads them here, for everyone reads what a notice publishes at /public/publicity/{id}.
+    # Objections carry the objector's contact: the province's alone.
+    ("POST", "/publicity"): PROVINCE,
+    ("GET", "/publicity"): FEED_READERS,
+    ("GET", PUBLICITY): FEED_READERS,
+    ("POST", PUBLICITY + "/objections"): PROVINCE,
+    ("GET", PUBLICITY + "/objections"): PROVINCE,
+    ("POST", PUBLICITY + "/objections/{objection_id}/resolve"): PROVINCE,
+    ("GET", "/public/publicity/{publicity_id}"): PUBLIC_NOTICE,
     # webhooks
     ("POST", "/webhooks"): PROVINCE,
     ("GET", "/webhooks"): PROVINCE,
@@ -214,7 +231,7 @@ ACCESS: dict[tuple[str, str], Access] = {
 def describe(access: Access) -> str:
     """The paragraph an operation's description ends with (Markdown, English then Chinese)."""
     if access.public:
-        return "**Public / 公开:** no token is needed; it answers sizes and hashes only. 无需令牌。"
+        return f"**Public / 公开:** no token is needed; it answers {access.answers}. 无需令牌。"
     roles = ", ".join(f"`{role}`" for role in ROLE_NAMES if role in access.roles)
     text = f"**Roles / 可调用角色:** {roles}."
     if access.lifecycle is not None:

@@ -48,6 +48,11 @@ TAGS: list[dict[str, str]] = [
         "name": "change requests",
         "description": "Changes to a center's name, director, direction or task book (变更申请).",
     },
+    {
+        "name": "publicity",
+        "description": "Public notices (公示) of the lists to approve or recognize, on the official PRC working-day "
+        "calendar, and objections (异议); the published list is readable without a token.",
+    },
     {"name": "obligations", "description": "What is due, from whom and by when (待办事项与期限)."},
     {"name": "inbox", "description": "What the caller must do now, for every role (待办)."},
     {"name": "assessment", "description": "Assessment cycles, results and national candidates (绩效评价)."},

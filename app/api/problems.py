@@ -26,6 +26,7 @@ from app.domain.errors import (
     InvalidTransition,
     RuleViolation,
 )
+from app.domain.publicity import CalendarNotCovered
 from app.services.errors import (
     AlreadyExists,
     IdempotencyKeyReused,
@@ -94,6 +95,13 @@ CATALOGUE: dict[str, Entry] = {
     ),
     "rule-violation": Entry(
         409, "A rule forbids this", "不符合业务规则", "A business rule forbids this request.", "该请求违反业务规则。"
+    ),
+    "calendar-unavailable": Entry(
+        422,
+        "Working-day calendar unavailable",
+        "工作日历不可用",
+        "The official PRC holiday calendar of that year is not published (or not known to the service) yet.",
+        "该年度的国家法定节假日安排尚未公布或尚未收录，无法计算工作日。",
     ),
     "already-exists": Entry(
         409, "Already exists", "资源已存在", "A resource with this value already exists.", "已存在相同取值的资源。"
@@ -354,6 +362,13 @@ def _invalid_input(exc: InvalidInput | InvalidReference, zh: bool) -> tuple[str,
     return "validation-failed", {"errors": [{"loc": _loc(exc.loc), "msg": exc.msg, "type": exc.type}]}, None
 
 
+def _calendar(exc: CalendarNotCovered, zh: bool) -> tuple[str, dict[str, Any], str | None]:
+    # A 422 like any other bad date (it carries `errors` with the field), under a code of its own.
+    error = {"loc": _loc(exc.loc), "msg": str(exc), "type": "calendar_unavailable"}
+    detail = f"{exc.year} 年的工作日历尚未收录" if zh else f"The working-day calendar for {exc.year} is not available."
+    return "calendar-unavailable", {"year": exc.year, "errors": [error]}, detail
+
+
 def _validation_failed(exc: ValidationFailed, zh: bool) -> tuple[str, dict[str, Any], str | None]:
     items = [{"loc": _loc(loc), "msg": msg, "type": kind} for loc, msg, kind in exc.errors]
     return "validation-failed", {"errors": items}, None
@@ -392,6 +407,7 @@ TABLE: dict[type[Exception], Mapper] = {
     IdempotencyKeyReused: _reused,
     InvalidInput: _invalid_input,
     InvalidReference: _invalid_input,
+    CalendarNotCovered: _calendar,
     ValidationFailed: _validation_failed,
     StaleDataError: _stale,
     IntegrityError: _integrity,

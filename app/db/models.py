@@ -28,7 +28,7 @@ from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.base import Base
-from app.domain import lifecycles, reference
+from app.domain import lifecycles, publicity, reference
 from app.domain.centers import CHANGE_KINDS
 from app.domain.documents import KINDS as DOCUMENT_KINDS
 from app.domain.rulesets import RULE_SETS
@@ -656,4 +656,73 @@ class DocumentRecord(Base):
         CheckConstraint("external = (seq IS NULL)", name="external"),
         Index("ix_documents_application_id_created_at_id", "application_id", "created_at", "id"),
         Index("ix_documents_center_id_created_at_id", "center_id", "created_at", "id"),
+    )
+
+
+class PublicityNoticeRecord(VersionedMixin, Base):
+    """公示: a list the province intends to approve (拟支持名单) or recognize (拟认定名单), published for a number of
+    working days on the official PRC calendar (issue 16 §3)."""
+
+    __tablename__ = "publicity_notices"
+    __mapper_args__ = {"version_id_col": VersionedMixin.version, "eager_defaults": True}  # noqa: RUF012
+
+    id: Mapped[uuid.UUID] = _pk()
+    kind: Mapped[str] = mapped_column(String(16), nullable=False)
+    starts_on: Mapped[date] = mapped_column(Date, nullable=False)
+    ends_on: Mapped[date] = mapped_column(Date, nullable=False)
+    working_days: Mapped[int] = mapped_column(SmallInteger, nullable=False)
+    created_by: Mapped[str] = mapped_column(String(200), nullable=False)
+    created_at: Mapped[datetime] = _created()
+    updated_at: Mapped[datetime] = _updated()
+
+    __table_args__ = (
+        CheckConstraint(_in("kind", publicity.KINDS), name="kind"),
+        CheckConstraint("ends_on >= starts_on", name="period"),
+        CheckConstraint("working_days BETWEEN 1 AND 30", name="working_days"),
+        Index("ix_publicity_notices_created_at_id", "created_at", "id"),
+    )
+
+
+class PublicitySubjectRecord(Base):
+    """One entry of a notice, as published: the name, lead organization and field are copied when it is published,
+    so the notice keeps saying what it said."""
+
+    __tablename__ = "publicity_subjects"
+
+    notice_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("publicity_notices.id", ondelete="CASCADE"), primary_key=True
+    )
+    subject_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, index=True)
+    position: Mapped[int] = mapped_column(SmallInteger, nullable=False)
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    lead_org_name: Mapped[str] = mapped_column(String(200), nullable=False)
+    field: Mapped[str] = mapped_column(String(64), nullable=False)
+
+
+class PublicityObjectionRecord(VersionedMixin, Base):
+    """异议 against one subject of a notice, recorded by the province on behalf of the objector. The objector's name
+    and contact are read by the province only, never written to the feed."""
+
+    __tablename__ = "publicity_objections"
+    __mapper_args__ = {"version_id_col": VersionedMixin.version, "eager_defaults": True}  # noqa: RUF012
+
+    id: Mapped[uuid.UUID] = _pk()
+    notice_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("publicity_notices.id"), nullable=False)
+    subject_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
+    summary: Mapped[str] = mapped_column(Text, nullable=False)
+    objector_name: Mapped[str] = mapped_column(String(200), nullable=False)
+    objector_contact: Mapped[str] = mapped_column(String(200), nullable=False)
+    received_on: Mapped[date] = mapped_column(Date, nullable=False)
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default="open")
+    resolution_reason: Mapped[str | None] = mapped_column(Text)
+    resolved_by: Mapped[str | None] = mapped_column(String(200))
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[str] = mapped_column(String(200), nullable=False)
+    created_at: Mapped[datetime] = _created()
+    updated_at: Mapped[datetime] = _updated()
+
+    __table_args__ = (
+        CheckConstraint(_in("status", publicity.OBJECTION_STATUSES), name="status"),
+        Index("ix_publicity_objections_notice_subject", "notice_id", "subject_id"),
+        Index("ix_publicity_objections_notice_created_at_id", "notice_id", "created_at", "id"),
     )

@@ -18,6 +18,7 @@ from app.domain.errors import ConflictOfInterest, RuleViolation
 from app.domain.guards import Blocker, Lifecycle, blocker
 from app.domain.lifecycles import APPLICATION, APPLICATION_FAST_TRACK
 from app.domain.principal import Principal
+from app.domain.publicity import NoticeFact, decision_date_problem, publicity_blockers
 from app.domain.reference import PLAN_SECTIONS, codes
 from app.domain.review import ExpertProfile, check_panel
 
@@ -64,6 +65,8 @@ class ApplicationFacts:
     aggregate_score: str | None = None
     review_round: int = 1
     revised_since_review: bool = False
+    # The approval notices (公示) listing the application, with its objections (only gathered when approve is open).
+    publicity: tuple[NoticeFact, ...] = ()
 
 
 def panel_blockers(panel: PanelFacts | None) -> list[Blocker]:
@@ -184,16 +187,18 @@ def _conclude_review(actor: Principal, f: ApplicationFacts) -> list[Blocker]:
 
 
 def _approve(actor: Principal, f: ApplicationFacts) -> list[Blocker]:
+    out: list[Blocker] = []
     if not f.review_passed:
-        return [
+        out.append(
             blocker(
                 "review-not-passed",
                 "评审未通过，不能批准建设",
                 "The review did not pass.",
                 aggregate_score=f.aggregate_score,
             )
-        ]
-    return []
+        )
+    # 公示 of the 拟支持名单 (issue 16 §3): ended, every objection resolved, none upheld.
+    return out + publicity_blockers("approval", f.publicity, f.today)
 
 
 def _reject(actor: Principal, f: ApplicationFacts) -> list[Blocker]:
@@ -237,6 +242,8 @@ def argument_problems(
             out.append(("decision_date", problem))
         elif review_concluded_on is not None and decided < review_concluded_on:
             out.append(("decision_date", "the approval cannot be dated before the review concluded"))
+        elif (problem := decision_date_problem(f.publicity, decided)) is not None:
+            out.append(("decision_date", problem))
     return out
 
 

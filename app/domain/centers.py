@@ -17,6 +17,7 @@ from app.domain.deadlines import ACCEPTANCE, acceptance_window, annual_report_du
 from app.domain.guards import Blocker, Lifecycle, blocker
 from app.domain.lifecycles import CENTER
 from app.domain.principal import Principal
+from app.domain.publicity import NoticeFact, decision_date_problem, publicity_blockers
 
 MAX_EXTENSION_MONTHS = 12  # [practice] once, by up to 12 months
 LEGAL_ENTITY_STATUSES = ("none", "relatively_independent", "independent")
@@ -51,6 +52,8 @@ class CenterFacts:
     # A third party acts only where entrusted: the acceptance agency, or the agency of a cycle that assessed it.
     acceptance_agency_org_id: str | None = None
     assessment_agency_org_ids: frozenset[str] = frozenset()
+    # The recognition notices (公示) listing the center, with its objections (issue 16 §3).
+    publicity: tuple[NoticeFact, ...] = ()
 
 
 def due_report_years(approved_on: date, today: date) -> list[int]:
@@ -221,6 +224,11 @@ def _record_rectification_review(actor: Principal, f: CenterFacts) -> list[Block
     return out
 
 
+def _recognize(actor: Principal, f: CenterFacts) -> list[Blocker]:
+    """正式认定 follows the 公示 of the 拟认定名单: ended, every objection resolved, none upheld (issue 16 §3)."""
+    return publicity_blockers("recognition", f.publicity, f.today)
+
+
 def _request_exit(actor: Principal, f: CenterFacts) -> list[Blocker]:
     if f.exit_requested_on is not None:
         return [blocker("exit-already-requested", "已提出退出申请", "An exit has already been requested.")]
@@ -244,6 +252,7 @@ LIFECYCLE: Lifecycle[CenterFacts] = Lifecycle(
         "decline_extension": _decide_extension,
         "request_acceptance": _request_acceptance,
         "record_acceptance": _record_acceptance,
+        "recognize": _recognize,
         "record_rectification_review": _record_rectification_review,
         "request_exit": _request_exit,
         "exit": _exit_pending,
@@ -305,6 +314,8 @@ def _decision_date_problems(action: str, f: CenterFacts, decided_on: date) -> li
         return [("decided_on", "a decision cannot be dated before the center's approval")]
     if action == "extend" and f.extension_requested_on is not None and decided_on < f.extension_requested_on:
         return [("decided_on", "the extension is decided on or after the day it was requested")]
+    if action == "recognize" and (problem := decision_date_problem(f.publicity, decided_on)) is not None:
+        return [("decided_on", problem)]
     if action == "record_acceptance":
         if f.construction_ends_on is not None and decided_on < f.construction_ends_on:
             return [("decided_on", "the acceptance verdict is dated on or after the end of construction")]

@@ -24,7 +24,7 @@ from app.domain.guards import ActionView, refusal
 from app.domain.lifecycles import APPLICATION, APPLICATION_FAST_TRACK, StateMachine
 from app.domain.principal import Principal
 from app.domain.rulesets import get_rule_set
-from app.services import audit, lifecycle, organizations
+from app.services import audit, lifecycle, organizations, publicity
 from app.services.clock import Clock
 from app.services.eligibility import judge, judge_many
 from app.services.errors import InvalidReference, NotFound
@@ -289,7 +289,8 @@ async def facts_of(
     session: AsyncSession, principal: Principal, records: Sequence[ApplicationRecord], clock: Clock
 ) -> dict[uuid.UUID, app_rules.ApplicationFacts]:
     """The guard facts of many applications, gathered only for the actions this caller's table row opens on each:
-    one query per kind of fact (calls, organizations, eligibility's, panels, scores), whatever the number of rows."""
+    one query per kind of fact (calls, organizations, eligibility's, panels, scores, notices), whatever the number of
+    rows."""
     today = clock.today()
     base = {r.id: app_rules.ApplicationFacts(status=r.status, today=today, fast_track=r.fast_track) for r in records}
     open_actions = {r.id: set(app_rules.LIFECYCLE.table_open(principal, base[r.id])) for r in records}
@@ -309,6 +310,7 @@ async def facts_of(
     panels = await repo.panels(session, panel_ids) if panel_ids else {}
     rounds = [(r.id, r.review_round) for r in records if "conclude_review" in open_actions[r.id]]
     scored = await repo.scored_experts(session, rounds) if rounds else {}
+    notices = await publicity.facts_of(session, "approval", [r.id for r in records if "approve" in open_actions[r.id]])
     out = {}
     for r in records:
         opened = open_actions[r.id]
@@ -332,6 +334,7 @@ async def facts_of(
             aggregate_score=str(r.aggregate_score) if r.aggregate_score is not None else None,
             review_round=r.review_round,
             revised_since_review=r.revised_since_review,
+            publicity=notices.get(r.id, ()),
         )
     return out
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Collection, Mapping, Sequence
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -24,7 +25,8 @@ from app.domain.errors import RuleViolation
 from app.domain.events import fingerprint
 from app.domain.guards import ActionView, refusal
 from app.domain.principal import Principal
-from app.services import audit, lifecycle, organizations
+from app.domain.publicity import NoticeFact
+from app.services import audit, lifecycle, organizations, publicity
 from app.services.clock import Clock
 from app.services.errors import InvalidReference, NotFound, ValidationFailed
 
@@ -76,7 +78,13 @@ async def history(
 # --- the guards' facts, for one center or a page ------------------------------------------------------------------
 
 
-def _facts(record: Any, today: date, accepted: frozenset[int], agencies: Collection[str]) -> rules.CenterFacts:
+def _facts(
+    record: Any,
+    today: date,
+    accepted: frozenset[int],
+    agencies: Collection[str],
+    notices: tuple[NoticeFact, ...] = (),
+) -> rules.CenterFacts:
     """The guard facts of a center: from its ORM record or from a lean read's row (the same column names)."""
     return rules.CenterFacts(
         status=record.status,
@@ -93,7 +101,13 @@ def _facts(record: Any, today: date, accepted: frozenset[int], agencies: Collect
         exit_requested_on=record.exit_requested_on,
         acceptance_agency_org_id=str(record.acceptance_agency_org_id) if record.acceptance_agency_org_id else None,
         assessment_agency_org_ids=frozenset(agencies),
+        publicity=notices,
     )
+
+
+def _sees_publicity(principal: Principal) -> bool:
+    # Only the province recognizes, so only its guards look at the recognition notices (公示).
+    return principal.role == "province"
 
 
 def _sees_agencies(principal: Principal) -> bool:
@@ -110,7 +124,10 @@ async def facts_of(
     accepted = await repo.accepted_report_years(session, ids) if ids else {}
     agencies = await repo.assessment_agencies(session, ids) if ids and _sees_agencies(principal) else {}
     today = clock.today()
-    return {r.id: _facts(r, today, accepted[r.id], agencies.get(r.id, set())) for r in records}
+    facts = {r.id: _facts(r, today, accepted[r.id], agencies.get(r.id, set())) for r in records}
+    recognizable = [cid for cid, f in facts.items() if "recognize" in rules.LIFECYCLE.table_open(principal, f)]
+    notices = await publicity.facts_of(session, "recognition", recognizable)
+    return {cid: replace(f, publicity=notices[cid]) if cid in notices else f for cid, f in facts.items()}
 
 
 async def allowed_of(
@@ -126,7 +143,8 @@ async def allowed_of(
 
 def _allowed_from_row(principal: Principal, row: Row[Any], today: date) -> list[str]:
     agencies = [str(a) for a in row.assessment_agency_ids or ()] if _sees_agencies(principal) else []
-    facts = _facts(row, today, frozenset(row.accepted_report_years or ()), agencies)
+    notices = publicity.notice_facts(row.publicity_facts or ()) if _sees_publicity(principal) else ()
+    facts = _facts(row, today, frozenset(row.accepted_report_years or ()), agencies, notices)
     return rules.LIFECYCLE.allowed(principal, facts)
 
 
@@ -135,7 +153,9 @@ async def read(
 ) -> tuple[Row[Any], list[str]]:
     """One center as a plain row (every column), with the caller's `allowed_actions`: the same guards and facts as
     `allowed_of`, read by the row's own statement."""
-    row = await repo.read(session, center_id, reach_of(principal), agencies=_sees_agencies(principal))
+    row = await repo.read(
+        session, center_id, reach_of(principal), agencies=_sees_agencies(principal), notices=_sees_publicity(principal)
+    )
     if row is None:
         raise NotFound("center", str(center_id))
     return row, _allowed_from_row(principal, row, clock.today())
@@ -158,6 +178,7 @@ async def read_page(
         page,
         reach_of(principal),
         agencies=_sees_agencies(principal),
+        notices=_sees_publicity(principal),
         status=status,
         field=field,
         lead_org_id=lead_org_id,

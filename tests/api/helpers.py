@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
+from app.domain.workdays import is_working_day
 from app.services.clock import Clock
 from tests.factories import create_org
 
@@ -195,15 +196,54 @@ async def fast_track(client: httpx.AsyncClient, world: World, **overrides: Any) 
     return dict(response.json())
 
 
+def _pinned_today(client: httpx.AsyncClient) -> date | None:
+    """The service's today when the test pinned its clock, else None."""
+    from app.api.deps import get_clock
+
+    override = client._transport.app.dependency_overrides.get(get_clock)  # type: ignore[attr-defined]
+    return override().today() if override is not None else None
+
+
+async def run_publicity(
+    client: httpx.AsyncClient,
+    province: dict[str, str],
+    kind: str,
+    subject_ids: list[str],
+    *,
+    before: date | str | None = None,
+) -> dict[str, Any]:
+    """A 公示 (issue 16 §3) of `kind` listing `subject_ids`, one working day long, that ended before `before` (by
+    default: ran on the day the helpers conclude reviews, CONCLUDED_AT, or before the test's pinned day): what
+    `approve` and `recognize` wait for. Published on its first day, the service's clock pinned there unless the
+    test pinned its own."""
+    pinned = _pinned_today(client)
+    last = date.fromisoformat(str(before)) - timedelta(days=1) if before else (pinned or CONCLUDED_AT.date())
+    if pinned is not None:  # ended by the test's today
+        last = min(last, pinned - timedelta(days=1))
+    starts = last
+    while not is_working_day(starts):
+        starts -= timedelta(days=1)
+    body = {"kind": kind, "subject_ids": subject_ids, "starts_on": starts.isoformat(), "working_days": 1}
+    with pinned_clock(client, datetime.combine(starts, time(12), SHANGHAI)):
+        response = await client.post("/api/v1/publicity", json=body, headers=province)
+    assert response.status_code == 201, response.text
+    return dict(response.json())
+
+
 async def act(
     client: httpx.AsyncClient,
     application_id: str,
     action: str,
     headers: dict[str, str],
     expected: int = 200,
+    *,
+    publicity: bool = True,
     **body: Any,
 ) -> dict[str, Any]:
-    """Take an application action; `conclude_review` runs on CONCLUDED_AT unless the test pinned its own clock."""
+    """Take an application action; `conclude_review` runs on CONCLUDED_AT unless the test pinned its own clock.
+
+    A concluded review is then, unless `publicity=False`, listed in a 公示 that ran on the day the review concluded
+    (`run_publicity`), so the province may approve from the next day (APPROVAL) as before issue 16."""
     path = f"/api/v1/applications/{application_id}/{action}"
     if action == "conclude_review":
         with pinned_clock(client, CONCLUDED_AT):
@@ -211,7 +251,10 @@ async def act(
     else:
         response = await client.post(path, json=body or None, headers=headers)
     assert response.status_code == expected, response.text
-    return dict(response.json())
+    out = dict(response.json())
+    if action == "conclude_review" and publicity and out.get("status") == "reviewed":
+        await run_publicity(client, headers, "approval", [application_id])
+    return out
 
 
 @contextmanager
@@ -310,13 +353,16 @@ async def reviewed(
     auth: Any,
     totals: tuple[int, ...] = (95, 60, 80, 75, 70),
     supports: tuple[bool, ...] | None = None,
+    *,
+    publicity: bool = True,
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """An application whose panel scored `totals` (with `supports` votes) and whose review is concluded."""
+    """An application whose panel scored `totals` (with `supports` votes) and whose review is concluded (and, unless
+    `publicity=False`, listed in a 公示 that has ended: see `act`)."""
     application, panel = await under_review(client, world, auth, n=len(totals))
     votes = supports or (True,) * len(totals)
     for member, total, support in zip(panel, totals, votes, strict=True):
         await score(client, application["id"], auth, member, criteria_for_total(total), support, expected=201)
-    return await act(client, application["id"], "conclude_review", world.province), panel
+    return await act(client, application["id"], "conclude_review", world.province, publicity=publicity), panel
 
 
 def criteria_for_total(total: int) -> dict[str, int]:

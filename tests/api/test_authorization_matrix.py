@@ -42,6 +42,7 @@ from app.api.deps import get_session
 from app.api.problems import CATALOGUE, PROBLEM_MEDIA_TYPE
 from app.db.session import create_sessionmaker
 from app.domain.principal import ROLE_NAMES
+from app.domain.workdays import is_working_day
 from app.main import create_app
 from app.settings import Settings
 from tests.api.helpers import (
@@ -90,6 +91,8 @@ DEFAULT_RESOURCES = {
     "webhook_id": "webhook",
     "scheme_id": "scheme",
     "document_id": "document",
+    "publicity_id": "publicity",
+    "objection_id": "objection",
 }
 
 
@@ -253,6 +256,7 @@ def feed_reader(**extra: Any) -> Decision:
 
 
 TODAY = date.today()
+NEXT_WORKING_DAY = next(TODAY + timedelta(days=n) for n in range(1, 30) if is_working_day(TODAY + timedelta(days=n)))
 TASK_BOOK = {
     "targets": [
         {"code": "T1", "name": "发明专利授权", "unit": "件", "target_value": "30"},
@@ -556,6 +560,35 @@ DECISIONS: dict[tuple[str, str], Decision] = {
     ("GET", "/exports/centers"): not_for_experts(),
     ("GET", "/exports/applications"): not_for_experts(),
     ("GET", "/exports/annual-figures"): not_for_experts(),
+    # --- public notices (公示) and objections: the province and observers read notices; what a notice publishes is
+    # public; objections carry the objector's contact, so they are the province's alone ----------------------------
+    ("POST", "/publicity"): province_only(
+        body={"kind": "approval", "subject_ids": ["{reviewed}"], "starts_on": NEXT_WORKING_DAY.isoformat()}
+    ),
+    ("GET", "/publicity"): decide(
+        province=LISTED,
+        supervisor=HIDDEN,
+        applicant=HIDDEN,
+        expert=HIDDEN,
+        third_party=HIDDEN,
+        observer=LISTED,
+        listed="publicity",
+    ),
+    ("GET", "/publicity/{publicity_id}"): feed_reader(),
+    ("POST", "/publicity/{publicity_id}/objections"): province_only(
+        body={
+            "subject_id": "{reviewed}",
+            "summary": "异议",
+            "objector_name": "赵六",
+            "objector_contact": "13800000000",
+            "received_on": "{publicity_starts_on}",
+        }
+    ),
+    ("GET", "/publicity/{publicity_id}/objections"): province_only(),
+    ("POST", "/publicity/{publicity_id}/objections/{objection_id}/resolve"): province_only(
+        body={"outcome": "dismissed", "reason": "不属实"}
+    ),
+    ("GET", "/public/publicity/{publicity_id}"): everyone(),
     # --- webhooks ----------------------------------------------------------------------------------------------
     ("POST", "/webhooks"): province_only(body={"url": "https://example.org/tic-events"}),
     ("GET", "/webhooks"): province_only(LISTED, listed="webhook"),
@@ -755,6 +788,39 @@ async def _build(client: httpx.AsyncClient, auth: Any) -> World:
     assert response.status_code == 201, response.text
     webhook = response.json()
 
+    # A's reviewed application, in a call of its own: concluding it runs its 公示 (tests/api/helpers.run_publicity),
+    # against which an objection is recorded.
+    reviewed_call = await open_call(client, province, title="第四批申报")
+    reviewed_app = await act(
+        client, (await draft(client, base, call_id=reviewed_call["id"]))["id"], "submit", base.applicant
+    )
+    await act(client, reviewed_app["id"], "recommend", base.supervisor)
+    reviewers = [await expert(client, province, c) for c in ("technical", "financial", "management") * 2][:5]
+    response = await client.put(
+        f"{API}/applications/{reviewed_app['id']}/panel",
+        headers=province,
+        json={"expert_ids": [e["id"] for e in reviewers]},
+    )
+    assert response.status_code == 200, response.text
+    await act(client, reviewed_app["id"], "open_review", province)
+    for member in reviewers:
+        await score(client, reviewed_app["id"], auth, member, criteria_for_total(80), expected=201)
+    await act(client, reviewed_app["id"], "conclude_review", province)
+    notice = (await client.get(f"{API}/publicity", headers=province)).json()["items"][0]
+    response = await client.post(
+        f"{API}/publicity/{notice['id']}/objections",
+        headers=province,
+        json={
+            "subject_id": reviewed_app["id"],
+            "summary": "异议",
+            "objector_name": "赵六",
+            "objector_contact": "13800000000",
+            "received_on": notice["starts_on"],
+        },
+    )
+    assert response.status_code == 201, response.text
+    objection = response.json()
+
     headers = {
         ("province", "own"): province,
         ("observer", "own"): auth("observer"),
@@ -785,6 +851,10 @@ async def _build(client: httpx.AsyncClient, auth: Any) -> World:
         "webhook": webhook["id"],
         "scheme": "henan-2021-assessment",
         "document": document["id"],
+        "reviewed": reviewed_app["id"],
+        "publicity": notice["id"],
+        "publicity_starts_on": notice["starts_on"],
+        "objection": objection["id"],
     }
     return World(client=client, headers=headers, ids=ids)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from datetime import time as clock_time
 from typing import Any
@@ -17,7 +18,7 @@ import pytest
 from fastapi import FastAPI
 
 from app.api.deps import get_clock
-from tests.api.helpers import FixedClock, draft, expert, locs, make_world, problem
+from tests.api.helpers import FixedClock, draft, expert, locs, make_world, other_lead, problem, reviewed
 from tests.conftest import TokenFactory
 from tests.factories import create_org
 
@@ -279,6 +280,10 @@ async def seeded(client: httpx.AsyncClient, auth: TokenFactory) -> dict[str, str
         province,
     )
     webhook = await post(client, "/api/v1/webhooks", {"url": "https://example.org/hook"}, province)
+    # A reviewed application of another lead, whose 公示 runs when its review concludes (helpers.act).
+    _, other = await other_lead(client, world, auth)
+    await reviewed(client, replace(world, applicant=other), auth)
+    notice = (await client.get("/api/v1/publicity", headers=province)).json()["items"][0]
     return {
         "org_id": world.lead["id"],
         "expert_id": pool_member["id"],
@@ -289,6 +294,7 @@ async def seeded(client: httpx.AsyncClient, auth: TokenFactory) -> dict[str, str
         "request_id": change["id"],
         "cycle_id": cycle["id"],
         "webhook_id": webhook["id"],
+        "publicity_id": notice["id"],
     }
 
 

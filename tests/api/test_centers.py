@@ -679,7 +679,33 @@ async def test_a_passed_acceptance_is_recognized_only_by_the_provinces_decision(
         "2026-01-20",
         None,
     )
-    assert "recognize" in accepted["allowed_actions"]
+    # Recognition waits for the 公示 of the 拟认定名单 (issue 16 §3): none yet, then running, then ended.
+    assert "recognize" not in accepted["allowed_actions"]
+    blocked = await client.get(f"/api/v1/centers/{center['id']}/actions", headers=w["province"])
+    recognize = next(a for a in blocked.json() if a["action"] == "recognize")
+    assert [b["code"] for b in recognize["blocked_by"]] == ["publicity-missing"]
+    notice = await client.post(
+        "/api/v1/publicity",
+        json={"kind": "recognition", "subject_ids": [center["id"]], "starts_on": "2026-01-21"},
+        headers=w["province"],
+    )
+    assert notice.status_code == 201, notice.text
+    assert (notice.json()["ends_on"], notice.json()["status"]) == ("2026-01-27", "scheduled")
+    at(beijing(2026, 1, 27))
+    running = await center_action(
+        client, center["id"], "recognize", w["province"], expected=409, decided_on="2026-01-27"
+    )
+    assert running["rule"] == "publicity-running"
+    assert (running["notice_id"], running["ends_on"]) == (notice.json()["id"], "2026-01-27")
+    at(beijing(2026, 1, 28))
+    assert (
+        "recognize"
+        in (await client.get(f"/api/v1/centers/{center['id']}", headers=w["province"])).json()["allowed_actions"]
+    )
+    before_the_end = await center_action(
+        client, center["id"], "recognize", w["province"], expected=422, decided_on="2026-01-27", document_no="x"
+    )
+    assert before_the_end["errors"][0]["loc"] == ["body", "decided_on"]
     at(beijing(2026, 2, 3))
     recognized = await center_action(
         client, center["id"], "recognize", w["province"], decided_on="2026-02-03", document_no="豫科〔2026〕21号"

@@ -164,12 +164,14 @@ async def test_an_approval_is_dated_not_in_the_future_and_not_before_the_review_
     client: httpx.AsyncClient, auth: Any
 ) -> None:
     world = await make_world(client, auth)
-    concluded, _ = await reviewed(client, world, auth)  # concluded on 2026-08-10 (helpers.CONCLUDED_AT)
+    # Concluded on 2026-08-10 (helpers.CONCLUDED_AT), and its 公示 ran that day: the approval is dated after both.
+    concluded, _ = await reviewed(client, world, auth)
     path = f"{APPS}/{concluded['id']}/approve"
-    for decision_date in ("2026-08-09", (datetime.now(SHANGHAI).date() + timedelta(days=1)).isoformat()):
+    tomorrow = (datetime.now(SHANGHAI).date() + timedelta(days=1)).isoformat()
+    for decision_date in ("2026-08-09", "2026-08-10", tomorrow):
         refused = await client.post(path, json={**APPROVAL, "decision_date": decision_date}, headers=world.province)
         assert problem(refused, 422, "validation-failed")["errors"][0]["loc"] == ["body", "decision_date"]
-    approved = await client.post(path, json={**APPROVAL, "decision_date": "2026-08-10"}, headers=world.province)
+    approved = await client.post(path, json={**APPROVAL, "decision_date": "2026-08-11"}, headers=world.province)
     assert approved.status_code == 200, approved.text
 
 

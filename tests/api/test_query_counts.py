@@ -15,7 +15,18 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tests.api.helpers import World, act, draft, make_world, other_lead, recommended, reviewed, submitted, under_review
+from tests.api.helpers import (
+    World,
+    act,
+    draft,
+    make_world,
+    other_lead,
+    recommended,
+    reviewed,
+    run_publicity,
+    submitted,
+    under_review,
+)
 from tests.api.test_centers import accepted_report, import_center, orgs
 from tests.querycount import Statements, count_statements
 
@@ -241,3 +252,28 @@ async def test_a_document_read_its_pdf_and_a_page_of_documents_stay_at_the_floor
         engine, committed_client.get(f"{CENTERS}/{made[0]['id']}/documents", headers=w["supervisor"])
     )
     assert len(sent) <= PAGE, sent.render()
+
+
+# --- public notices (公示) -----------------------------------------------------------------------------------------
+
+
+async def test_a_notice_page_sends_what_a_page_of_1_sends_and_a_notice_is_read_in_one_statement(
+    committed_client: httpx.AsyncClient, engine: AsyncEngine, auth: Any
+) -> None:
+    """A notice's entries come with it (one statement for a page of notices and all their entries), the same for
+    the public read; and the application page's approve guard reads the notices in one query (above)."""
+    world = await make_world(committed_client, auth)
+    concluded, _ = await reviewed(committed_client, world, auth)  # its 公示 runs when the review concludes
+    for _ in range(4):
+        await run_publicity(committed_client, world.province, "approval", [concluded["id"]])
+    path = "/api/v1/publicity"
+    sent_one, sent_many, items = await page_counts(committed_client, engine, path, world.province, 5)
+    assert len(sent_many) == len(sent_one), f"page of 1:\n{sent_one.render()}\npage of 5:\n{sent_many.render()}"
+    assert len(sent_many) <= PAGE, sent_many.render()
+    await assert_rows_read_alike(committed_client, path, items, world.province)
+    for url, headers in (
+        (f"{path}/{items[0]['id']}", world.province),
+        (f"/api/v1/public/publicity/{items[0]['id']}", {}),
+    ):
+        _, sent = await sent_by(engine, committed_client.get(url, headers=headers))
+        assert len(sent) <= SINGLE_READ, sent.render()

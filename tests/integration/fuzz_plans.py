@@ -25,6 +25,7 @@ from app.domain.lifecycles import (
     CHANGE_REQUEST,
     StateMachine,
 )
+from app.domain.workdays import is_working_day
 from tests.api.test_authorization_matrix import DECISIONS, LISTED, OK, REFUSED
 from tests.factories import credit_code
 from tests.integration.fuzz_world import TASK_BOOK, FuzzWorld
@@ -211,6 +212,8 @@ DEFAULT_PATH = {
     "webhook_id": "webhook",
     "scheme_id": "scheme",
     "document_id": "document",
+    "publicity_id": "publicity",
+    "objection_id": "objection",
 }
 
 
@@ -273,6 +276,17 @@ def _positive_amount(world: FuzzWorld, body: Mapping[str, Any]) -> str:
 
 def _legal_entity(world: FuzzWorld, body: Mapping[str, Any]) -> dict[str, Any]:
     return {"status": "independent", "kind": "enterprise", "credit_code": credit_code()}
+
+
+def _reviewed_list(world: FuzzWorld, body: Mapping[str, Any]) -> list[str]:
+    return [world.ids["reviewed"]]
+
+
+def _next_working_day(world: FuzzWorld, body: Mapping[str, Any]) -> str:
+    day = world.today + timedelta(days=1)
+    while not is_working_day(day):
+        day += timedelta(days=1)
+    return day.isoformat()
 
 
 REASON = "理由充分"
@@ -384,8 +398,9 @@ PLANS: dict[tuple[str, str], Plan] = {
         Setup(
             path={"application_id": "reviewed"},
             need={"decision_date": _today},
-            # Not in the future, not before the review concluded (app.domain.applications.argument_problems); a given
-            # document number a document already has (the world's approval took 豫科〔YYYY〕1号 of its year).
+            # Not in the future, not before the review concluded or the 公示 ended (app.domain.applications.
+            # argument_problems); a given document number a document already has (the world's approval took
+            # 豫科〔YYYY〕1号 of its year).
             refusals=(invalid("body.decision_date", "body.resubmit_by"), NUMBER_TAKEN),
         )
     ),
@@ -556,6 +571,20 @@ PLANS: dict[tuple[str, str], Plan] = {
     ("GET", "/inbox"): Plan(Setup(refusals=(invalid("query.as_of", "query.cursor"),))),
     ("GET", "/funding/summary"): Plan(Setup(refusals=(invalid("query.year"),))),
     ("GET", "/stats/figures"): Plan(Setup(refusals=(invalid("query.year", "query.status"),))),
+    # --- public notices (公示) and objections ---------------------------------------------------------------------
+    ("POST", "/publicity"): Plan(
+        Setup(
+            # The reviewed application, from the next working day; the generated length may run the notice into a
+            # year the official calendar does not cover yet (422 calendar-unavailable).
+            body={"kind": "approval", "subject_ids": _reviewed_list, "starts_on": _next_working_day},
+            refusals=(Refusal(422, "calendar-unavailable", (("body", "starts_on"),)),),
+        )
+    ),
+    ("GET", "/publicity"): Plan(Setup(refusals=LIST)),
+    ("POST", "/publicity/{publicity_id}/objections"): Plan(
+        Setup(body={"subject_id": Ref("revising"), "received_on": Ref("publicity_starts_on")})
+    ),
+    ("GET", "/publicity/{publicity_id}/objections"): Plan(Setup(refusals=LIST)),
     # --- webhooks ------------------------------------------------------------------------------------------------
     ("POST", "/webhooks"): Plan(Setup(body={"url": "https://example.org/fuzzed"})),
 }

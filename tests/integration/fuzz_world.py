@@ -34,6 +34,7 @@ from tests.api.helpers import (
     open_call,
     put_panel,
     recommended,
+    run_publicity,
     score,
     submitted,
 )
@@ -271,8 +272,8 @@ async def build(client: httpx.AsyncClient, auth: Any) -> FuzzWorld:
     await _ok(await client.post(f"{API}/assessment-cycles/{past['id']}/finalize", headers=province))
     # The unqualified grade sent it to rectification with a numbered notice (整改通知), which the documents routes read:
     # within the reach of every center reader, the agency too (it assessed the center).
-    notices = await _ok(await client.get(f"{API}/centers/{rectifying['id']}/documents", headers=province))
-    (notice,) = notices["items"]
+    documents = await _ok(await client.get(f"{API}/centers/{rectifying['id']}/documents", headers=province))
+    (rectification_notice,) = documents["items"]
     open_cycle = await cycle(2026, 2023, 2025)
     assert center["id"] in open_cycle["center_ids"], open_cycle
     for member in open_cycle["center_ids"]:
@@ -288,6 +289,28 @@ async def build(client: httpx.AsyncClient, auth: Any) -> FuzzWorld:
     webhook = await _ok(
         await client.post(f"{API}/webhooks", json={"url": "https://example.org/hook"}, headers=province), 201
     )
+    # --- 公示 (issue 16 §3): the accepted center's recognition notice ended yesterday at the latest, so it may be
+    # recognized today (the reviewed application's ran when its review concluded: tests/api/helpers.act). The
+    # application now being revised was in the notice run when its review concluded: an objection against it,
+    # received on the notice's first day, stays open for the province to resolve (and blocks nothing in use).
+    await run_publicity(client, province, "recognition", [accepted["id"]], before=today)
+    notices = (await _ok(await client.get(f"{API}/publicity", params={"limit": 200}, headers=province)))["items"]
+    notice = next(n for n in notices if [e["subject_id"] for e in n["subjects"]] == [revising_app["id"]])
+    objection = await _ok(
+        await client.post(
+            f"{API}/publicity/{notice['id']}/objections",
+            json={
+                "subject_id": revising_app["id"],
+                "summary": "异议",
+                "objector_name": "赵六",
+                "objector_contact": "13800000000",
+                "received_on": notice["starts_on"],
+            },
+            headers=province,
+        ),
+        201,
+    )
+
     draft_call = await _ok(
         await client.post(
             f"{API}/calls",
@@ -343,7 +366,10 @@ async def build(client: httpx.AsyncClient, auth: Any) -> FuzzWorld:
         "past_cycle": past["id"],
         "webhook": webhook["id"],
         "scheme": "henan-2021-assessment",
-        "document": notice["id"],
+        "document": rectification_notice["id"],
+        "publicity": notice["id"],
+        "publicity_starts_on": notice["starts_on"],
+        "objection": objection["id"],
     }
     principals = {
         "anonymous": {},

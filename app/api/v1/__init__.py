@@ -17,6 +17,8 @@ from app.api.v1.inbox.routes import router as inbox_router
 from app.api.v1.log.routes import router as log_router
 from app.api.v1.obligations.routes import router as obligations_router
 from app.api.v1.organizations.routes import router as organizations_router
+from app.api.v1.publicity.routes import public_router as public_publicity_router
+from app.api.v1.publicity.routes import router as publicity_router
 from app.api.v1.reference.routes import router as reference_router
 from app.api.v1.reports.routes import router as reports_router
 from app.api.v1.reviews.routes import router as reviews_router
@@ -40,6 +42,8 @@ for sub in (
     funding_router,
     events_router,
     log_router,
+    publicity_router,
+    public_publicity_router,
     reports_router,
     documents_router,
     webhooks_router,

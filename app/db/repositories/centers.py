@@ -38,6 +38,7 @@ from app.db.models import (
 )
 from app.db.paging import PageRequest, PageResult
 from app.db.repositories.common import keyset_page
+from app.db.repositories.publicity import facts_column as publicity_facts
 from app.domain.deadlines import CenterChange, CenterHistory, ReportFiling, local_date
 
 
@@ -178,24 +179,30 @@ _PAGE_FILTERS = ("status", "field", "lead_org_id")
 
 
 @functools.cache
-def _lean(kind: str, agencies: bool) -> Select[Any]:
+def _lean(kind: str, agencies: bool, notices: bool = False) -> Select[Any]:
     """Every column of the center plus its guard facts, as plain rows: no identity map, no ORM loading."""
     facts = [_accepted_years().label("accepted_report_years")]
     if agencies:
         facts.append(_agencies().label("assessment_agency_ids"))
+    if notices:
+        # The recognition notices (公示) listing the center: only an accepted center's `recognize` reads them.
+        listed = case((_CENTERS.status == "accepted", publicity_facts("recognition", _CENTERS.id)), else_=None)
+        facts.append(listed.label("publicity_facts"))
     query = select(CenterRecord.__table__, *facts)
     condition = _reach_condition(kind, bindparam("reach_org", type_=_CENTERS.lead_org_id.type))
     return query if condition is None else query.where(condition)
 
 
 @functools.cache
-def _read_one(kind: str, agencies: bool) -> Select[Any]:
-    return _lean(kind, agencies).where(_CENTERS.id == bindparam("center_id"))
+def _read_one(kind: str, agencies: bool, notices: bool) -> Select[Any]:
+    return _lean(kind, agencies, notices).where(_CENTERS.id == bindparam("center_id"))
 
 
 @functools.cache
-def _read_page(kind: str, agencies: bool, filters: tuple[str, ...], after: bool, since: bool) -> Select[Any]:
-    query = _lean(kind, agencies)
+def _read_page(
+    kind: str, agencies: bool, notices: bool, filters: tuple[str, ...], after: bool, since: bool
+) -> Select[Any]:
+    query = _lean(kind, agencies, notices)
     for name in filters:
         query = query.where(_CENTERS[name] == bindparam(name))
     if since:
@@ -209,11 +216,13 @@ def _read_page(kind: str, agencies: bool, filters: tuple[str, ...], after: bool,
     return query.order_by(_CENTERS.created_at, _CENTERS.id).limit(bindparam("limit", type_=Integer))
 
 
-async def read(session: AsyncSession, center_id: uuid.UUID, reach: Reach, *, agencies: bool) -> Row[Any] | None:
-    """One center for a read, with its guard facts (`accepted_report_years`, and `assessment_agency_ids` when asked):
-    one statement."""
+async def read(
+    session: AsyncSession, center_id: uuid.UUID, reach: Reach, *, agencies: bool, notices: bool = False
+) -> Row[Any] | None:
+    """One center for a read, with its guard facts (`accepted_report_years`, and `assessment_agency_ids` and
+    `publicity_facts` when asked): one statement."""
     kind, org = _reach_key(reach)
-    result = await session.execute(_read_one(kind, agencies), {"reach_org": org, "center_id": center_id})
+    result = await session.execute(_read_one(kind, agencies, notices), {"reach_org": org, "center_id": center_id})
     row: Row[Any] | None = result.one_or_none()
     return row
 
@@ -224,6 +233,7 @@ async def read_page(
     reach: Reach,
     *,
     agencies: bool,
+    notices: bool = False,
     status: str | None,
     field: str | None,
     lead_org_id: uuid.UUID | None,
@@ -240,7 +250,7 @@ async def read_page(
     if page.after is not None:
         values["after_created"], values["after_id"] = page.after
     filters = tuple(name for name in _PAGE_FILTERS if name in values)
-    statement = _read_page(kind, agencies, filters, page.after is not None, page.updated_since is not None)
+    statement = _read_page(kind, agencies, notices, filters, page.after is not None, page.updated_since is not None)
     rows = list((await session.execute(statement, values)).all())
     has_more = len(rows) > page.limit
     rows = rows[: page.limit]

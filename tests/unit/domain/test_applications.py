@@ -13,6 +13,7 @@ from app.domain import applications as rules
 from app.domain import change_requests
 from app.domain.calls import CallWindow, is_open_on
 from app.domain.principal import Principal
+from app.domain.publicity import NoticeFact
 from app.domain.reference import PLAN_SECTIONS, codes
 from app.domain.review import Declaration, ExpertProfile
 
@@ -24,6 +25,8 @@ PLAN = {section: f"{section} 的内容" for section in codes(PLAN_SECTIONS)}
 CALL = CallWindow("published", opens_on=date(2026, 5, 1), closes_on=TODAY)
 FAILING = {"rule": "rd_spend", "passed": False, "message_zh": "研发投入不足", "message_en": "R&D spend too low"}
 DRAFT = rules.ApplicationFacts(status="draft", today=TODAY, call=CALL, plan=PLAN)
+# A notice (公示) that ended yesterday, without objections: what approval waits for.
+ENDED = (NoticeFact("n0", TODAY - timedelta(days=1)),)
 
 
 def blocked(action: str, actor: Principal, facts: rules.ApplicationFacts) -> list[str]:
@@ -156,7 +159,7 @@ def test_conclude_waits_for_every_score() -> None:
     ("passed", "expected"), [(True, []), (False, ["review-not-passed"]), (None, ["review-not-passed"])]
 )
 def test_only_a_passed_review_is_approved(passed: bool | None, expected: list[str]) -> None:
-    reviewed = replace(DRAFT, status="reviewed", review_passed=passed, aggregate_score="69.99")
+    reviewed = replace(DRAFT, status="reviewed", review_passed=passed, aggregate_score="69.99", publicity=ENDED)
     found = rules.LIFECYCLE.blockers("approve", PROVINCE, reviewed)
     assert [b.code for b in found] == expected
     if expected:
@@ -234,6 +237,33 @@ def test_an_approval_is_dated_and_numbered(
 def test_an_approval_is_not_dated_in_the_future() -> None:
     found = problems("approve", {"decision_date": TODAY + timedelta(days=1), "document_no": "豫科〔2026〕8号"})
     assert [name for name, _ in found] == ["decision_date"]
+
+
+def test_approval_waits_for_the_public_notice_and_its_objections() -> None:
+    """The same guard as recognition (app.domain.publicity), reached through approve: missing, running, objected."""
+    reviewed = replace(DRAFT, status="reviewed", review_passed=True)
+    assert blocked("approve", PROVINCE, reviewed) == ["publicity-missing"]
+    running = (NoticeFact("n1", TODAY),)
+    assert blocked("approve", PROVINCE, replace(reviewed, publicity=running)) == ["publicity-running"]
+    objected = (NoticeFact("n1", TODAY - timedelta(days=1), open_objections=1),)
+    assert blocked("approve", PROVINCE, replace(reviewed, publicity=objected)) == ["objection-unresolved"]
+    assert blocked("approve", PROVINCE, replace(reviewed, publicity=ENDED)) == []
+    failed = replace(reviewed, review_passed=False, publicity=running)
+    assert blocked("approve", PROVINCE, failed) == ["review-not-passed", "publicity-running"]
+
+
+@pytest.mark.parametrize(
+    ("decided", "expected"),
+    [
+        (TODAY - timedelta(days=2), ["the decision is dated after the public notice ended on 2026-05-18"]),
+        (TODAY - timedelta(days=1), []),
+    ],
+)
+def test_an_approval_is_dated_after_the_notice_ended(decided: date, expected: list[str]) -> None:
+    facts = replace(DRAFT, status="reviewed", publicity=(NoticeFact("n1", TODAY - timedelta(days=2)),))
+    body = {"decision_date": decided, "document_no": "豫科〔2026〕8号"}
+    found = rules.argument_problems("approve", facts, body, review_concluded_on=None)
+    assert [msg for _, msg in found] == expected
 
 
 # --- editing ------------------------------------------------------------------------------------------------------

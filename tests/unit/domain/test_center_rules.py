@@ -15,6 +15,7 @@ from app.domain.annual_reports import period_year_problem
 from app.domain.annual_reports import update_blockers as update_report_blockers
 from app.domain.errors import ActionBlocked
 from app.domain.principal import Principal
+from app.domain.publicity import NoticeFact
 
 INDEPENDENT = {"status": "independent", "kind": "enterprise", "credit_code": "91350100M000100Y43"}
 AGENCY = uuid.uuid4()
@@ -140,12 +141,27 @@ def test_a_first_failure_gives_three_months_to_rectify_and_a_second_revokes() ->
 
 
 def test_only_the_province_recognizes_and_only_an_accepted_center() -> None:
-    accepted = replace(BUILDING, status="accepted")
+    accepted = replace(BUILDING, status="accepted", publicity=(NoticeFact("n0", date(2026, 8, 31)),))
     assert codes("recognize", PROVINCE, accepted) == []
     assert codes("recognize", ENTRUSTED, accepted) == ["wrong-role"]
     assert codes("recognize", PROVINCE, replace(BUILDING, status="acceptance_pending")) == ["wrong-state"]
     # The document number is optional (issue 16 §4): the register issues one when it is omitted.
     assert problems("recognize", replace(accepted, today=date(2027, 3, 1)), decided_on=date(2027, 3, 1)) == []
+
+
+def test_recognition_waits_for_the_public_notice_and_is_dated_after_it() -> None:
+    accepted = replace(BUILDING, status="accepted", today=date(2026, 11, 5))
+    assert codes("recognize", PROVINCE, accepted) == ["publicity-missing"]
+    running = replace(accepted, publicity=(NoticeFact("n1", date(2026, 11, 5)),))
+    assert codes("recognize", PROVINCE, running) == ["publicity-running"]
+    upheld = replace(accepted, publicity=(NoticeFact("n1", date(2026, 11, 4), upheld_objections=1),))
+    assert codes("recognize", PROVINCE, upheld) == ["objection-upheld"]
+    ended = replace(accepted, publicity=(NoticeFact("n1", date(2026, 11, 4)),))
+    body = {"document_no": "豫科〔2026〕3号"}
+    assert rules.argument_problems("recognize", ended, {**body, "decided_on": date(2026, 11, 4)}) == [
+        ("decided_on", "the decision is dated after the public notice ended on 2026-11-04")
+    ]
+    assert rules.argument_problems("recognize", ended, {**body, "decided_on": date(2026, 11, 5)}) == []
 
 
 # --- extension: asked for before the end, decided later, once ------------------------------------------------------

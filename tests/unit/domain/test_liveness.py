@@ -36,6 +36,7 @@ from app.domain.guards import Lifecycle
 from app.domain.lifecycles import APPLICATION as APPLICATION_MACHINE
 from app.domain.lifecycles import CENTER_LIVE_STATES
 from app.domain.principal import Principal
+from app.domain.publicity import NoticeFact
 from app.domain.review import ExpertProfile
 
 ROLES = ("province", "supervisor", "applicant", "expert", "third_party", "observer")
@@ -78,6 +79,30 @@ class Spec:
 
 def _status(m: Model, status: str, **facts: Any) -> Model:
     return replace(m, facts=replace(m.facts, status=status, **facts))
+
+
+# 公示 (issue 16 §3): none yet, running, ended with an open objection, ended clean.
+NOTICES = (
+    (),
+    (NoticeFact("n1", START + timedelta(days=3)),),
+    (NoticeFact("n1", START - timedelta(days=1), open_objections=1),),
+    (NoticeFact("n1", START - timedelta(days=1)),),
+)
+
+
+def notice_runs_its_course(status: str) -> Remedy:
+    """The province publishes the list (拟支持名单 / 拟认定名单) of subjects in `status`, the notice ends and every
+    objection is resolved; an upheld one stays upheld (the province then rejects)."""
+
+    def remedy(m: Model) -> Model | None:
+        f = m.facts
+        if f.status != status:
+            return None
+        upheld = sum(n.upheld_objections for n in f.publicity)
+        ended = (NoticeFact("n2", f.today - timedelta(days=1), upheld_objections=upheld),)
+        return None if f.publicity == ended else replace(m, facts=replace(f, publicity=ended))
+
+    return remedy
 
 
 # --- applications --------------------------------------------------------------------------------------------------
@@ -158,7 +183,13 @@ def application_remedies() -> tuple[Remedy, ...]:
             return None
         return replace(m, facts=replace(f, today=f.call.opens_on))
 
-    return (lead_completes_and_corrects, province_forms_or_replaces_panel, experts_score, time_passes_within_the_call)
+    return (
+        lead_completes_and_corrects,
+        province_forms_or_replaces_panel,
+        experts_score,
+        time_passes_within_the_call,
+        notice_runs_its_course("reviewed"),
+    )
 
 
 def application_escapes(m: Model) -> frozenset[str]:
@@ -201,6 +232,10 @@ def application_start(draw: st.DrawFn) -> Model:
         review_passed=draw(st.booleans()) if reviewed else None,
         review_round=draw(st.sampled_from([1, 2])) if reviewed else 1,
         revised_since_review=status == "reviewed" and draw(st.booleans()),
+        # An upheld objection keeps an application from approval: the province rejects it instead.
+        publicity=draw(st.sampled_from([*NOTICES, (NoticeFact("n1", START - timedelta(days=1), upheld_objections=1),)]))
+        if status == "reviewed"
+        else (),
     )
     return Model(facts)
 
@@ -283,6 +318,7 @@ def center_remedies() -> tuple[Remedy, ...]:
         lead_sets_up_the_legal_entity,
         time_passes_to_the_end_of_construction,
         an_assessment_cycle_grades_it,
+        notice_runs_its_course("accepted"),
     )
 
 
@@ -311,6 +347,7 @@ def center_start(draw: st.DrawFn) -> Model:
         acceptance_requested_on=START if status in ("acceptance_pending", "accepted") else None,
         acceptance_agency_org_id=draw(st.sampled_from([None, AGENCY])),
         assessment_agency_org_ids=frozenset(),
+        publicity=draw(st.sampled_from(NOTICES)) if status == "accepted" else (),
     )
     return Model(facts)
 
