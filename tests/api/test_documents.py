@@ -21,6 +21,7 @@ from tests.api.helpers import (
     problem,
     put_panel,
     reviewed,
+    run_publicity,
     score,
 )
 from tests.api.test_centers import at, beijing, center_action, import_center, orgs, ready_for_acceptance
@@ -196,6 +197,7 @@ async def test_recognition_rectification_and_revocation_issue_documents(
     await center_action(
         client, center["id"], "record_acceptance", w["province"], result="passed", decided_on="2026-04-01"
     )
+    await run_publicity(client, w["province"], "recognition", [center["id"]])  # ended by 2026-03-31
     recognized = await center_action(client, center["id"], "recognize", w["province"], decided_on="2026-04-01")
     assert recognized["recognition_document_no"] == "豫科〔2026〕2号"
     revoked = await center_action(
@@ -247,6 +249,7 @@ async def test_a_recognition_with_a_taken_number_is_a_409(client: httpx.AsyncCli
     await center_action(
         client, accepted["id"], "record_acceptance", w2["province"], result="passed", decided_on="2026-04-01"
     )
+    await run_publicity(client, w2["province"], "recognition", [accepted["id"]])
     response = await client.post(
         f"{API}/centers/{accepted['id']}/recognize",
         headers=w2["province"],
