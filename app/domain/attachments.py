@@ -188,14 +188,14 @@ def evidence_items(
     evidence: Mapping[str, tuple[str, ...]], checks: Iterable[Mapping[str, Any]], attached_kinds: Iterable[str]
 ) -> list[EvidenceItem]:
     """The rules of the recorded verdict that claim something a document must back: those the rule set maps to
-    evidence kinds and that passed on the applicant's word (a rule that failed blocks submission; one marked
-    `manual` is the reviewer's own judgement, and one that does not apply claims nothing)."""
+    evidence kinds and that passed on the applicant's word or await a person's judgement (`manual`: the document
+    is what the judgement reads). A rule that failed blocked the submission; one that does not apply claims nothing."""
     kinds = set(attached_kinds)
     out = []
     for check in checks:
         rule = str(check.get("rule"))
         wanted = evidence.get(rule)
-        if wanted and check.get("outcome") == "pass" and not _not_applicable(check):
+        if wanted and check.get("outcome") in ("pass", "manual") and not _not_applicable(check):
             out.append(EvidenceItem(rule, wanted, any(k in kinds for k in wanted)))
     return out
 

@@ -262,7 +262,12 @@ async def eligibility(
             rule_set=saved["rule_set"],
             judged_on=date.fromisoformat(saved["judged_on"]),
             recorded=True,
-            checks=_with_evidence(saved["checks"], saved["rule_set"], kinds, review.verdicts if review else {}),
+            checks=_with_evidence(
+                saved["checks"],
+                saved["rule_set"],
+                kinds,
+                review.verdicts if review is not None and record.formal_review_outcome is not None else {},
+            ),
         )
     today = clock.today()
     verdict = await judge(session, record, today)

@@ -58,7 +58,9 @@ async def checklist(session: AsyncSession, principal: Principal, application_id:
     record = await load(session, principal, application_id)
     latest = await repo.latest_formal_review(session, record.id)
     items = evidence_of(record)
-    verdicts = dict(latest.verdicts) if latest is not None else {}
+    # Verdicts of the current submission only: a resubmission is reviewed afresh (the earlier review stays `latest`).
+    current = latest is not None and record.formal_review_outcome is not None
+    verdicts = dict(latest.verdicts) if latest is not None and current else {}
     missing = app_rules.missing_plan_sections(record.plan)
     blockers = rules.completion_blockers(missing, items, {})
     return Checklist(
@@ -66,7 +68,7 @@ async def checklist(session: AsyncSession, principal: Principal, application_id:
         status=record.status,
         missing_sections=missing,
         attachments=list(record.submitted_attachments or []),
-        evidence=[{**item.as_dict(), "verdict": verdicts.get(item.rule)} for item in items],
+        evidence=[{**item.as_dict(), "verdict": verdicts.get(item.rule, {}).get("verdict")} for item in items],
         blockers=[b.as_dict() for b in blockers],
         latest=latest,
         complete=record.formal_review_outcome == "complete",
