@@ -173,6 +173,14 @@ APPLICATION = StateMachine(
     transitions=(
         _t("submit", "draft", "submitted", "applicant", description_en="Submit to the supervising department"),
         _t("submit", "returned", "submitted", "applicant", description_en="Submit again after corrections"),
+        # Material completed after a formal review found it incomplete goes straight back to the province.
+        _t(
+            "submit",
+            "incomplete",
+            "recommended",
+            "applicant",
+            description_en="Submit the completed material for formal review again",
+        ),
         _t("withdraw", "draft", "withdrawn", "applicant", description_en="Withdraw the application"),
         _t("withdraw", "returned", "withdrawn", "applicant", description_en="Withdraw the application"),
         _t("withdraw", "submitted", "withdrawn", "applicant", description_en="Withdraw the application"),
@@ -205,13 +213,6 @@ APPLICATION = StateMachine(
             "incomplete",
             "province",
             description_en="Formal review found material missing (材料待补正)",
-        ),
-        _t(
-            "submit",
-            "incomplete",
-            "recommended",
-            "applicant",
-            description_en="Submit the completed material for formal review again",
         ),
         _t("open_review", "recommended", "under_review", "province", description_en="Open expert review"),
         _t("open_review", "reviewed", "under_review", "province", description_en="Re-open review on the revised plan"),
