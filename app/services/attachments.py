@@ -220,9 +220,10 @@ async def get_attachment(
     return found
 
 
-async def content(storage: ObjectStorage, attachment: AttachmentRecord) -> AsyncIterator[bytes]:
-    """The stored bytes, a chunk at a time."""
-    async for chunk in storage.stream(attachment.sha256):
+async def content(storage: ObjectStorage, sha256: str) -> AsyncIterator[bytes]:
+    """The stored bytes, a chunk at a time. Given the digest, not the row: the body streams after the request's
+    transaction has ended."""
+    async for chunk in storage.stream(sha256):
         yield chunk
 
 

@@ -135,7 +135,7 @@ async def _content(
     headers["Content-Disposition"] = rules.content_disposition(record.file_name)
     headers["Content-Length"] = str(record.size)
     headers["X-Content-Type-Options"] = "nosniff"
-    return StreamingResponse(service.content(storage, record), media_type=record.media_type, headers=headers)
+    return StreamingResponse(service.content(storage, record.sha256), media_type=record.media_type, headers=headers)
 
 
 IfNoneMatch = Annotated[
