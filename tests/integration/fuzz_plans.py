@@ -25,6 +25,7 @@ from app.domain.lifecycles import (
     CHANGE_REQUEST,
     StateMachine,
 )
+from tests.api.helpers import PDF_BYTES
 from tests.api.test_authorization_matrix import DECISIONS, LISTED, OK, REFUSED
 from tests.factories import credit_code
 from tests.integration.fuzz_world import TASK_BOOK, FuzzWorld
@@ -47,6 +48,8 @@ EDITORS_IN_ANOTHER_STATE: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/applications"): frozenset({"province"}),
     ("PATCH", "/applications/{application_id}"): frozenset({"province"}),
     ("PUT", "/centers/{center_id}/task-book"): frozenset({"province"}),
+    # The formal review is recorded on a recommended application (the matrix's is under review).
+    ("POST", "/applications/{application_id}/formal-review"): frozenset({"province"}),
 }
 
 
@@ -57,7 +60,11 @@ def lifecycle_roles(method: str, template: str) -> frozenset[str]:
     for prefix, machines in sorted(LIFECYCLES.items(), key=lambda item: -len(item[0])):
         action = template.removeprefix(prefix)
         if template.startswith(prefix) and "/" not in action:
-            return frozenset(r for m in machines for row in m.transitions if row.action == action for r in row.roles)
+            roles = frozenset(r for m in machines for row in m.transitions if row.action == action for r in row.roles)
+            # A write under the prefix that is no action of the table (…/formal-review, …/attachments) falls through.
+            if roles:
+                return roles
+            break
     return EDITORS_IN_ANOTHER_STATE.get((method, template), frozenset())
 
 
@@ -204,6 +211,7 @@ DEFAULT_PATH = {
     "request_id": "change_filed",
     "cycle_id": "cycle",
     "webhook_id": "webhook",
+    "attachment_id": "review_attachment",
 }
 
 
@@ -367,6 +375,28 @@ PLANS: dict[tuple[str, str], Plan] = {
             need={"decision_date": _today, "document_no": "豫科〔2026〕99号"},
             # Not in the future, not before the review concluded (app.domain.applications.argument_problems).
             refusals=(invalid("body.decision_date", "body.resubmit_by"),),
+        )
+    ),
+    # --- attachments and the formal review (issue 16) ----------------------------------------------------------------
+    # A draft takes uploads; the file is a real PDF (random bytes are refused by type, which is tested elsewhere).
+    ("POST", "/applications/{application_id}/attachments"): Plan(
+        Setup(path={"application_id": "draft"}, body={"kind": "audit_report", "file": PDF_BYTES}, drop=("note",))
+    ),
+    ("POST", "/centers/{center_id}/attachments"): Plan(
+        Setup(body={"kind": "annual_report", "file": PDF_BYTES}, drop=("note",))
+    ),
+    ("GET", "/centers/{center_id}/attachments/{attachment_id}"): Plan(
+        Setup(path={"attachment_id": "center_attachment"})
+    ),
+    ("GET", "/centers/{center_id}/attachments/{attachment_id}/content"): Plan(
+        Setup(path={"attachment_id": "center_attachment"})
+    ),
+    # Every rule needing evidence verified; an outcome and its list of what is missing must agree.
+    ("POST", "/applications/{application_id}/formal-review"): Plan(
+        Setup(
+            path={"application_id": "unreviewed"},
+            body={"verdicts": Ref("formal_verdicts")},
+            refusals=(invalid("body.missing"),),
         )
     ),
     ("PUT", "/applications/{application_id}/panel"): Plan(
