@@ -82,6 +82,3 @@ class ObjectStorage:
         result = await obstore.get_async(self._store, object_key(sha256))
         async for chunk in result.stream(min_chunk_size=CHUNK_BYTES):
             yield bytes(chunk)
-
-    async def delete(self, sha256: str) -> None:
-        await obstore.delete_async(self._store, object_key(sha256))

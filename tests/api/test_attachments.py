@@ -18,6 +18,7 @@ from fastapi import FastAPI
 
 from app.api.deps import get_attachment_limits
 from app.domain.attachments import DOCX, OFD, PDF, PNG, XLSX, ZIP, Limits
+from app.services.attachments import spool
 from app.services.storage import ObjectStorage, StorageConfig, object_key
 from tests.api.helpers import (
     PDF_BYTES,
@@ -366,3 +367,44 @@ async def test_the_attachment_kinds_are_reference_data(client: httpx.AsyncClient
         "label_en": "Special audit of R&D investment",
         "subjects": ["application", "center"],
     }
+
+
+def test_a_failed_read_while_spooling_leaves_no_temporary_file(tmp_path: Path) -> None:
+    class Broken(io.BytesIO):
+        def read(self, size: int | None = -1) -> bytes:
+            raise OSError("connection reset")
+
+    with pytest.raises(OSError, match="connection reset"):
+        spool(Broken(), str(tmp_path), 1024)
+    assert list(tmp_path.iterdir()) == []
+    # A file over the limit stops the copy at once and leaves nothing either.
+    over = spool(io.BytesIO(PDF_BYTES * 100), str(tmp_path), 1024)
+    assert (over.too_large, over.path) == (True, None)
+    assert list(tmp_path.iterdir()) == []
+    # A ZIP whose directory cannot be read is no accepted type.
+    broken_zip = spool(io.BytesIO(b"PK\x03\x04" + b"\x00" * 64), str(tmp_path), 1024)
+    assert broken_zip.media_type is None
+    assert broken_zip.path is not None
+    broken_zip.path.unlink()
+
+
+async def test_a_revoked_center_takes_no_more_attachments_and_lists_filter_by_time(
+    client: httpx.AsyncClient, auth: Any, storage: ObjectStorage
+) -> None:
+    w = await orgs(client, auth)
+    center = await import_center(client, w)
+    path = f"/api/v1/centers/{center['id']}"
+    first = (await attach(client, path, w["province"], "other")).json()
+    since = await client.get(
+        f"{path}/attachments", headers=w["province"], params={"updated_since": first["uploaded_at"]}
+    )
+    assert [a["id"] for a in since.json()["items"]] == [first["id"]]
+    later = await client.get(
+        f"{path}/attachments", headers=w["province"], params={"updated_since": "2999-01-01T00:00:00Z"}
+    )
+    assert later.status_code in (200, 422)
+    revoke = {"reason_code": "fraud", "reason": "弄虚作假", "decided_on": "2026-01-05"}
+    response = await client.post(f"{path}/revoke", json=revoke, headers=w["province"])
+    assert response.status_code == 200, response.text
+    closed = problem(await attach(client, path, w["province"], expected=None), 409, "rule-violation")
+    assert closed["rule"] == "center-closed"

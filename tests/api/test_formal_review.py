@@ -183,6 +183,14 @@ async def test_a_not_evidenced_verdict_blocks_complete_and_verdicts_are_checked(
         "validation-failed",
     )
     assert no_list["errors"][0]["loc"] == ["body", "missing"]
+    both = problem(
+        await client.post(
+            path, json={"verdicts": all_verified, "outcome": "complete", "missing": ["x"]}, headers=world.province
+        ),
+        422,
+        "validation-failed",
+    )
+    assert both["errors"][0]["loc"] == ["body", "missing"]
     # A doubtful verdict with a note does not stop a complete review.
     doubtful = {**all_verified, "patent_standing": {"verdict": "doubtful", "note": "证书复印件不清晰"}}
     reviewed = await formal_review(client, application["id"], world.province, verdicts=doubtful)
