@@ -142,7 +142,14 @@ IfNoneMatch = Annotated[
     str | None, Header(alias="If-None-Match", description="The ETag of a copy held: 304 when it is current.")
 ]
 CONTENT_RESPONSES: dict[int | str, dict[str, Any]] = {
-    200: {"description": "The file's bytes.", "content": {m: {} for m in rules.ALLOWED_MEDIA_TYPES}},
+    200: {
+        "description": "The file's bytes.",
+        # The file's own type (one of the accepted ones); octet-stream first, so generated clients take bytes.
+        "content": {
+            m: {"schema": {"type": "string", "format": "binary"}}
+            for m in ("application/octet-stream", *rules.ALLOWED_MEDIA_TYPES)
+        },
+    },
     304: {"description": "Not modified: the copy held (If-None-Match) is current."},
     **responses("not-found"),
 }
