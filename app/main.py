@@ -14,7 +14,7 @@ from prometheus_client import CollectorRegistry
 
 from app.api import openapi, problems
 from app.api.auth import TokenVerifier
-from app.api.middleware import Metrics, RequestContextMiddleware
+from app.api.middleware import UPLOAD_ENVELOPE_BYTES, Metrics, RequestContextMiddleware
 from app.api.ops import router as ops_router
 from app.api.v1 import router as v1_router
 from app.db.embedded import ConnectionProbe, DatabaseWatch, Watchdog, embedded_server, terminate_process
@@ -104,7 +104,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.metrics = Metrics(CollectorRegistry())
     problems.install(app)
     openapi.install(app)
-    app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics, max_body_bytes=settings.max_body_bytes)
+    app.state.storage = None  # built on first use (app/api/deps.py get_storage)
+    app.add_middleware(
+        RequestContextMiddleware,
+        metrics=app.state.metrics,
+        max_body_bytes=settings.max_body_bytes,
+        max_upload_bytes=settings.attachment_max_bytes + UPLOAD_ENVELOPE_BYTES,
+    )
     app.include_router(ops_router)
     app.include_router(v1_router, prefix="/api/v1")
     return app

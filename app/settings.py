@@ -90,6 +90,16 @@ class Settings(BaseSettings):
     # (PRIVATE+KEY+<name>+<key id>+<base64>): `python -m app log keygen` prints one. Required in production; in
     # development a key is generated once into TIC_DATA_DIR.
     log_signing_key: SecretStr | None = None
+    # Attachments (issue 16 §1): stored under their SHA-256 in a local folder (TIC_DATA_DIR/objects) unless
+    # TIC_STORAGE_URL names an S3-compatible bucket (s3://bucket or s3://bucket/prefix). The endpoint, region and
+    # keys are for S3; without keys the usual AWS_* environment and instance credentials apply.
+    storage_url: str | None = None
+    storage_endpoint: str | None = None
+    storage_region: str | None = None
+    storage_access_key_id: str | None = None
+    storage_secret_access_key: SecretStr | None = None
+    attachment_max_bytes: int = Field(default=50 * 1024 * 1024, gt=0)
+    attachment_subject_max_bytes: int = Field(default=500 * 1024 * 1024, gt=0)
 
     _split_allowed_hosts = field_validator("webhook_allowed_hosts", mode="before")(_comma_separated)
 
@@ -129,6 +139,13 @@ class Settings(BaseSettings):
                     "TIC_LOG_SIGNING_KEY is an Ed25519 signer key in note format (PRIVATE+KEY+name+id+key)"
                 ) from None
         return value
+
+    @field_validator("storage_url")
+    @classmethod
+    def _check_storage_url(cls, value: str | None) -> str | None:
+        if value and not value.startswith("s3://"):
+            raise ValueError("TIC_STORAGE_URL names an S3-compatible bucket: s3://bucket[/prefix]")
+        return value or None
 
     @model_validator(mode="after")
     def _refuse_unsafe_defaults(self) -> Settings:

@@ -37,11 +37,26 @@ APP=$(json -X POST "$API/applications" -H "$A" -d '{"call_id": "'"$CALL"'",
                                    {"name": "王五", "level": "provincial"}],
             "rd_spend_wan": ["4000.00", "4100.00", "4200.00"]}}' | jq -r .id)
 json "$API/applications/$APP/eligibility" -H "$A" | jq '{eligible, rule_set, checks: [.checks[] | {rule, outcome}]}'
-json -X POST "$API/applications/$APP/submit" -H "$A" | jq '{status, allowed_actions}'
+# The documents behind its claims go with the submission (multipart; the type is read from the bytes): the audit
+# report for its R&D spend, proofs of its talents, its patent certificates and its integrity pledge (诚信承诺书).
+DOC=$(mktemp); printf '%%PDF-1.7\n%% 2025年度审计报告\n%%%%EOF\n' > "$DOC"
+for kind in audit_report talent_proof patent_certificate integrity_pledge; do
+  curl -sS --fail-with-body "$API/applications/$APP/attachments" -H "$A" -F "kind=$kind" \
+    -F "file=@$DOC;filename=$kind.pdf" | jq -c '{kind, media_type, sha256: .sha256[0:12]}'
+done
+json -X POST "$API/applications/$APP/submit" -H "$A" | jq '{status, submitted_attachments: [.submitted_attachments[].kind]}'
 
 # 4. The supervising department (主管部门) recommends it.
 S="Authorization: Bearer $($PY -m app token --role supervisor --org-id "$DEPT")"
 json -X POST "$API/applications/$APP/recommend" -H "$S" | jq '{status}'
+
+# 4a. The province's formal review (形式审查): the checklist names each rule that needs a document and whether the
+#     submission has one; every one verified, the outcome is complete, and expert review may open.
+json "$API/applications/$APP/formal-review" -H "$P" | jq -c '.evidence[] | {rule, kinds, attached}'
+VERDICTS=$(json "$API/applications/$APP/formal-review" -H "$P" \
+  | jq -c '[.evidence[] | {key: .rule, value: {verdict: "verified"}}] | from_entries')
+json -X POST "$API/applications/$APP/formal-review" -H "$P" -d '{"verdicts": '"$VERDICTS"', "outcome": "complete"}' \
+  | jq '{status, formal_review_outcome, allowed_actions}'
 
 # 5. The province forms a panel of five experts (technical, financial, management) and opens the review.
 EXPERTS=()

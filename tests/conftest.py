@@ -94,9 +94,15 @@ def database_url() -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def settings(database_url: str) -> Settings:
+def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    # Attachments' local object store lives under TIC_DATA_DIR: a temporary folder per session, not ./.data.
     return Settings(
-        database_url=database_url, environment="test", auth_secret=SECRET, log_json=True, log_level="WARNING"
+        database_url=database_url,
+        environment="test",
+        auth_secret=SECRET,
+        log_json=True,
+        log_level="WARNING",
+        data_dir=tmp_path_factory.mktemp("data"),
     )
 
 

@@ -85,6 +85,7 @@ ACCESS: dict[tuple[str, str], Access] = {
     ("GET", "/reference/state-machines"): EVERYONE,
     ("GET", "/reference/assessment-schemes"): EVERYONE,
     ("GET", "/reference/assessment-schemes/{scheme_id}"): EVERYONE,
+    ("GET", "/reference/attachment-kinds"): EVERYONE,
     # organizations and experts
     ("POST", "/organizations"): PROVINCE,
     ("GET", "/organizations"): EVERYONE,
@@ -125,6 +126,14 @@ ACCESS: dict[tuple[str, str], Access] = {
         ),
         *_APPLICATIONS,
     ),
+    # attachments: read as their application; written by its lead (or the province) while it is editable
+    ("POST", APPLICATION + "/attachments"): _roles("province", "applicant"),
+    ("GET", APPLICATION + "/attachments"): APPLICATION_READERS,
+    ("GET", APPLICATION + "/attachments/{attachment_id}"): APPLICATION_READERS,
+    ("GET", APPLICATION + "/attachments/{attachment_id}/content"): APPLICATION_READERS,
+    # formal review (形式审查): a check of the file by the province; experts judge the plan, not the file
+    ("GET", APPLICATION + "/formal-review"): _roles("province", "supervisor", "applicant", "observer"),
+    ("POST", APPLICATION + "/formal-review"): PROVINCE,
     # review
     ("PUT", APPLICATION + "/panel"): PROVINCE,
     ("PUT", APPLICATION + "/scores/me"): _roles("expert"),
@@ -161,6 +170,11 @@ ACCESS: dict[tuple[str, str], Access] = {
         ),
         lifecycles.CENTER,
     ),
+    # attachments of a center: read as the center; written by its lead or the province
+    ("POST", CENTER + "/attachments"): _roles("province", "applicant"),
+    ("GET", CENTER + "/attachments"): CENTER_READERS,
+    ("GET", CENTER + "/attachments/{attachment_id}"): CENTER_READERS,
+    ("GET", CENTER + "/attachments/{attachment_id}/content"): CENTER_READERS,
     # annual reports: filed by the center's lead
     ("POST", CENTER + "/annual-reports"): APPLICANT,
     ("GET", CENTER + "/annual-reports"): CENTER_READERS,

@@ -11,6 +11,7 @@ import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from pathlib import Path
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Depends, Header, Query, Request, Response, Security
@@ -24,10 +25,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.api.problems import ProblemError, unauthenticated
 from app.db.paging import PageRequest
 from app.db.session import unit_of_work
+from app.domain.attachments import Limits as AttachmentLimits
 from app.domain.draws import ReviewTerms
 from app.domain.principal import Principal
 from app.services import idempotency
 from app.services.clock import Clock
+from app.services.storage import ObjectStorage, StorageConfig
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -360,3 +363,41 @@ def paginate(items: Sequence[Any], next_key: tuple[datetime, uuid.UUID] | None) 
 
 def response_headers(response: Response, version: int) -> None:
     response.headers["ETag"] = etag(version)
+
+
+# --- attachments' object store ------------------------------------------------------------------------------------
+
+
+def storage_of(settings: Any) -> ObjectStorage:
+    """The object store the settings name: the S3-compatible bucket of TIC_STORAGE_URL, else TIC_DATA_DIR/objects."""
+    secret = settings.storage_secret_access_key
+    return ObjectStorage.build(
+        StorageConfig(
+            url=settings.storage_url,
+            local_root=Path(settings.data_dir) / "objects",
+            endpoint=settings.storage_endpoint,
+            region=settings.storage_region,
+            access_key_id=settings.storage_access_key_id,
+            secret_access_key=secret.get_secret_value() if secret is not None else None,
+        )
+    )
+
+
+async def get_storage(request: Request) -> ObjectStorage:
+    """Built on first use and kept for the process (creating it does no I/O for S3; it makes the local folder)."""
+    state = request.app.state
+    if getattr(state, "storage", None) is None:
+        state.storage = storage_of(state.settings)
+    storage: ObjectStorage = state.storage
+    return storage
+
+
+StorageDep = Annotated[ObjectStorage, Depends(get_storage)]
+
+
+async def get_attachment_limits(request: Request) -> AttachmentLimits:
+    settings = request.app.state.settings
+    return AttachmentLimits(settings.attachment_max_bytes, settings.attachment_subject_max_bytes)
+
+
+AttachmentLimitsDep = Annotated[AttachmentLimits, Depends(get_attachment_limits)]

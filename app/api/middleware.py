@@ -152,6 +152,10 @@ class RouteTable:
         return full or partial, frozenset(allowed), full is not None and (full, method) in self._protected
 
 
+# Room for a multipart body's boundaries, part headers and the `kind` and `note` fields around the file.
+UPLOAD_ENVELOPE_BYTES = 64 * 1024
+
+
 class _Refused(Exception):
     """Raised from `receive` to stop the app reading a body the middleware refuses."""
 
@@ -163,12 +167,16 @@ class RequestContextMiddleware:
         *,
         metrics: Metrics,
         max_body_bytes: int,
+        max_upload_bytes: int | None = None,
         max_json_depth: int = MAX_JSON_DEPTH,
         tracebacks: TracebackGate | None = None,
     ) -> None:
         self.app = app
         self.metrics = metrics
         self.max_body_bytes = max_body_bytes
+        # Attachment uploads (POST …/attachments) carry files up to TIC_ATTACHMENT_MAX_BYTES, plus the multipart
+        # envelope; every other body keeps the small limit.
+        self.max_upload_bytes = max_upload_bytes if max_upload_bytes is not None else max_body_bytes
         self.max_json_depth = max_json_depth
         self.tracebacks = tracebacks or TracebackGate()
         self.routes = RouteTable()
@@ -205,6 +213,8 @@ class RequestContextMiddleware:
                 return
             await send(message)
 
+        upload = scope.get("method") == "POST" and (template or "").endswith("/attachments")
+        limit = self.max_upload_bytes if upload else self.max_body_bytes
         received = {"bytes": 0}
         json_body = bytearray() if _is_json(headers.get("content-type")) else None
 
@@ -213,8 +223,8 @@ class RequestContextMiddleware:
             if message["type"] == "http.request":
                 chunk = message.get("body", b"")
                 received["bytes"] += len(chunk)
-                if received["bytes"] > self.max_body_bytes:
-                    refusal.append(self._too_large(request))
+                if received["bytes"] > limit:
+                    refusal.append(self._too_large(request, upload))
                     raise _Refused
                 if json_body is not None:
                     json_body.extend(chunk)
@@ -229,8 +239,8 @@ class RequestContextMiddleware:
                 # First, before anything is read of the body: without a valid token a request learns nothing else,
                 # so a malformed or oversized body answers 401, not 422 or 413.
                 refusal.append(unauthenticated)
-            elif length is not None and length.isdigit() and int(length) > self.max_body_bytes:
-                refusal.append(self._too_large(request))
+            elif length is not None and length.isdigit() and int(length) > limit:
+                refusal.append(self._too_large(request, upload))
             else:
                 await self.app(scope, receive_wrapper, send_wrapper)
         except Exception as exc:
@@ -275,7 +285,11 @@ class RequestContextMiddleware:
             return mapped_problem(request, exc)
         return None
 
-    def _too_large(self, request: Request) -> Response:
+    def _too_large(self, request: Request, upload: bool = False) -> Response:
+        if upload:
+            # The file alone may be at most limit - UPLOAD_ENVELOPE_BYTES; the service checks it exactly.
+            limit = self.max_upload_bytes - UPLOAD_ENVELOPE_BYTES
+            return problem_response(request, "attachment-too-large", extra={"limit_bytes": limit})
         return problem_response(request, "payload-too-large", extra={"limit_bytes": self.max_body_bytes})
 
     def _too_deep(self, request: Request) -> Response:

@@ -38,6 +38,11 @@ TAGS: list[dict[str, str]] = [
         "name": "applications",
         "description": "Applications: draft, eligibility, submission, recommendation, review, approval. 组建申请。",
     },
+    {
+        "name": "attachments",
+        "description": "Documents of applications and centers, stored by SHA-256, and the formal review that checks "
+        "them before expert review (附件与形式审查).",
+    },
     {"name": "review", "description": "Expert panels, scores and site visits (专家评审与现场考察)."},
     {
         "name": "centers",

@@ -29,6 +29,7 @@ from app.domain.errors import (
 from app.domain.publicity import CalendarNotCovered
 from app.services.errors import (
     AlreadyExists,
+    AttachmentRefused,
     IdempotencyKeyReused,
     InvalidReference,
     NotFound,
@@ -128,6 +129,28 @@ CATALOGUE: dict[str, Entry] = {
     ),
     "payload-too-large": Entry(
         413, "Payload too large", "请求体过大", "The request body exceeds the limit.", "请求体超过大小限制。"
+    ),
+    "attachment-too-large": Entry(
+        413,
+        "Attachment too large",
+        "附件过大",
+        "The file exceeds the per-file limit; see limit_bytes.",
+        "文件超过单个附件大小上限，详见 limit_bytes。",
+    ),
+    "attachment-empty": Entry(422, "Attachment empty", "附件为空", "The file is empty.", "上传的文件为空。"),
+    "attachment-type-refused": Entry(
+        422,
+        "Attachment type refused",
+        "附件类型不被接受",
+        "The file's content is not one of the accepted types (PDF, PNG, JPEG, OFD, XLSX, DOCX, ZIP).",
+        "文件内容不属于可接受的类型（PDF、PNG、JPEG、OFD、XLSX、DOCX、ZIP）。",
+    ),
+    "attachment-quota-exceeded": Entry(
+        409,
+        "Attachment quota exceeded",
+        "附件总量超限",
+        "The subject's attachments would exceed their total limit; see limit_bytes and stored_bytes.",
+        "该对象的附件总量将超过上限，详见 limit_bytes 与 stored_bytes。",
     ),
     "database-unavailable": Entry(
         503,
@@ -374,6 +397,12 @@ def _validation_failed(exc: ValidationFailed, zh: bool) -> tuple[str, dict[str, 
     return "validation-failed", {"errors": items}, None
 
 
+def _attachment(exc: AttachmentRefused, zh: bool) -> tuple[str, dict[str, Any], str | None]:
+    # Every 422 carries `errors` (api.md): the refused file is the form field `file`.
+    errors = {"errors": [{"loc": ["body", "file"], "msg": exc.msg, "type": exc.code}]}
+    return exc.code, {**exc.data, **(errors if CATALOGUE[exc.code].status == 422 else {})}, None
+
+
 def _stale(exc: StaleDataError, zh: bool) -> tuple[str, dict[str, Any], str | None]:
     return "version-mismatch", {}, None
 
@@ -409,6 +438,7 @@ TABLE: dict[type[Exception], Mapper] = {
     InvalidReference: _invalid_input,
     CalendarNotCovered: _calendar,
     ValidationFailed: _validation_failed,
+    AttachmentRefused: _attachment,
     StaleDataError: _stale,
     IntegrityError: _integrity,
 }

@@ -14,6 +14,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Identity,
     Index,
     Integer,
     LargeBinary,
@@ -28,6 +29,7 @@ from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.base import Base
+from app.domain import attachments as attachment_rules
 from app.domain import lifecycles, publicity, reference
 from app.domain.centers import CHANGE_KINDS
 from app.domain.documents import KINDS as DOCUMENT_KINDS
@@ -150,17 +152,78 @@ class ApplicationRecord(VersionedMixin, Base):
     center_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     # Set when a review opens: the last day the panel may score (TIC_SCORE_DAYS after opening, issue 17 §1).
     scores_due_on: Mapped[date | None] = mapped_column(Date)
+    # The attachments the current submission was judged on ({id, kind, sha256, size}), frozen by `submit`, and the
+    # outcome of the formal review of that submission (None until one is recorded; reset by each submission).
+    submitted_attachments: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONB)
+    formal_review_outcome: Mapped[str | None] = mapped_column(String(16))
     created_by: Mapped[str] = mapped_column(String(200), nullable=False)
     created_at: Mapped[datetime] = _created()
     updated_at: Mapped[datetime] = _updated()
 
     __table_args__ = (
         CheckConstraint(_in("status", lifecycles.APPLICATION.states), name="status"),
+        CheckConstraint(
+            "formal_review_outcome IS NULL OR " + _in("formal_review_outcome", attachment_rules.OUTCOMES),
+            name="formal_review_outcome",
+        ),
         CheckConstraint(_in("field", reference.codes(reference.FIELDS)), name="field"),
         CheckConstraint(_in("formation_mode", reference.codes(reference.FORMATION_MODES)), name="formation_mode"),
         CheckConstraint("fast_track OR call_id IS NOT NULL", name="call_or_fast_track"),
         CheckConstraint("NOT fast_track OR fast_track_basis IS NOT NULL", name="fast_track_basis"),
         Index("ix_applications_created_at_id", "created_at", "id"),
+    )
+
+
+class AttachmentRecord(Base):
+    """A document attached to an application or a center. The bytes live in the object store under their SHA-256
+    (app/services/storage.py), so the same file attached twice is one object and two rows."""
+
+    __tablename__ = "attachments"
+
+    id: Mapped[uuid.UUID] = _pk()
+    subject_type: Mapped[str] = mapped_column(String(16), nullable=False)
+    subject_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
+    kind: Mapped[str] = mapped_column(String(32), nullable=False)
+    file_name: Mapped[str] = mapped_column(String(255), nullable=False)
+    sha256: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
+    size: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    media_type: Mapped[str] = mapped_column(String(100), nullable=False)
+    note: Mapped[str | None] = mapped_column(Text)
+    uploaded_by: Mapped[str] = mapped_column(String(200), nullable=False)
+    uploader_role: Mapped[str] = mapped_column(String(32), nullable=False)
+    uploader_org_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    uploaded_at: Mapped[datetime] = _created()
+
+    __table_args__ = (
+        CheckConstraint(_in("subject_type", attachment_rules.SUBJECTS), name="subject_type"),
+        CheckConstraint(_in("kind", tuple(attachment_rules.KINDS)), name="kind"),
+        CheckConstraint(_in("media_type", attachment_rules.ALLOWED_MEDIA_TYPES), name="media_type"),
+        CheckConstraint("size > 0", name="size"),
+        CheckConstraint("sha256 ~ '^[0-9a-f]{64}$'", name="sha256"),
+        Index("ix_attachments_subject", "subject_type", "subject_id", "uploaded_at", "id"),
+    )
+
+
+class FormalReviewRecord(Base):
+    """One formal review (形式审查) of an application's submission: the verdict per rule, the outcome and what was
+    missing. Kept, not overwritten: the application's history of returns for incomplete material."""
+
+    __tablename__ = "formal_reviews"
+
+    # Numbered in recording order: the latest review is the highest id, even within one transaction.
+    id: Mapped[int] = mapped_column(BigInteger, Identity(always=True), primary_key=True)
+    application_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("applications.id"), nullable=False)
+    outcome: Mapped[str] = mapped_column(String(16), nullable=False)
+    verdicts: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False)
+    missing: Mapped[list[str]] = mapped_column(JSONB, nullable=False)
+    note: Mapped[str | None] = mapped_column(Text)
+    attachments: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, nullable=False)
+    recorded_by: Mapped[str] = mapped_column(String(200), nullable=False)
+    recorded_at: Mapped[datetime] = _created()
+
+    __table_args__ = (
+        CheckConstraint(_in("outcome", attachment_rules.OUTCOMES), name="outcome"),
+        Index("ix_formal_reviews_application_recorded_at", "application_id", "recorded_at"),
     )
 
 

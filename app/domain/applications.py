@@ -12,6 +12,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from app.domain import dates
+from app.domain.attachments import FORMAL_REVIEW_INCOMPLETE
 from app.domain.calls import CallWindow, is_open_on
 from app.domain.change_requests import eligibility_blockers, supervisor_decides
 from app.domain.errors import ConflictOfInterest, RuleViolation
@@ -22,7 +23,7 @@ from app.domain.publicity import NoticeFact, decision_date_problem, publicity_bl
 from app.domain.reference import PLAN_SECTIONS, codes
 from app.domain.review import ExpertProfile, check_panel
 
-EDITABLE_STATUSES = frozenset({"draft", "returned", "revising"})
+EDITABLE_STATUSES = frozenset({"draft", "returned", "revising", "incomplete"})
 # A failed review may be revised and reviewed once more before rejection (issue 11 §3.8): two rounds at most.
 MAX_REVIEW_ROUNDS = 2
 # A supervisor's return may give the applicant up to 30 days to resubmit, even after the call closes.
@@ -67,6 +68,8 @@ class ApplicationFacts:
     revised_since_review: bool = False
     # The approval notices (公示) listing the application, with its objections (only gathered when approve is open).
     publicity: tuple[NoticeFact, ...] = ()
+    # The province's formal review (形式审查) of the current submission concluded `complete` (issue 16 §2).
+    formal_review_complete: bool = False
 
 
 def panel_blockers(panel: PanelFacts | None) -> list[Blocker]:
@@ -126,7 +129,9 @@ def _plan_and_eligibility(f: ApplicationFacts) -> list[Blocker]:
 
 def _submit(actor: Principal, f: ApplicationFacts) -> list[Blocker]:
     out: list[Blocker] = []
-    if not f.fast_track:
+    # Material completed after a formal review goes back to the province whatever the call's dates: the call's
+    # deadline was met by the first submission.
+    if not f.fast_track and f.status != "incomplete":
         open_now = f.call is not None and is_open_on(f.call, f.today)
         granted = f.status == "returned" and f.resubmit_by is not None and f.today <= f.resubmit_by
         if not (open_now or granted):
@@ -152,6 +157,9 @@ def _supervisor_step(actor: Principal, f: ApplicationFacts) -> list[Blocker]:
 
 def _open_review(actor: Principal, f: ApplicationFacts) -> list[Blocker]:
     out: list[Blocker] = []
+    # The first review waits for a complete formal review; re-opening on a revised plan needs none (issue 16 §2).
+    if f.status == "recommended" and not f.formal_review_complete:
+        out.append(FORMAL_REVIEW_INCOMPLETE)
     if f.status == "reviewed":
         if not f.revised_since_review:
             out.append(
@@ -218,6 +226,8 @@ LIFECYCLE: Lifecycle[ApplicationFacts] = Lifecycle(
         "conclude_review": _conclude_review,
         "approve": _approve,
     },
+    # Applied by the formal review with outcome `incomplete` (app/services/formal_reviews.py), never offered alone.
+    internal=frozenset({"return_incomplete"}),
 )
 
 
@@ -284,4 +294,4 @@ def panel_change_problems(
 
 # Before review the panel is formed freely; during review members who have not scored may be replaced; after a
 # review (or while revising) a new panel may be formed for the next round.
-PANEL_EDITABLE = frozenset({"submitted", "recommended", "under_review", "reviewed", "revising"})
+PANEL_EDITABLE = frozenset({"submitted", "recommended", "incomplete", "under_review", "reviewed", "revising"})

@@ -35,7 +35,16 @@ FRONTIER = "frontier"
 # `returned` was submitted once and is back with the lead for corrections, still live; drafts were never submitted;
 # withdrawn, not_recommended and rejected are over. Every application status is in exactly one of the two sets (a
 # unit test holds the lifecycle to it).
-PLAN_COUNTED_STATUSES = ("submitted", "returned", "recommended", "under_review", "reviewed", "revising", "approved")
+PLAN_COUNTED_STATUSES = (
+    "submitted",
+    "returned",
+    "recommended",
+    "incomplete",
+    "under_review",
+    "reviewed",
+    "revising",
+    "approved",
+)
 PLAN_NOT_COUNTED_STATUSES = ("draft", "withdrawn", "not_recommended", "rejected")
 
 MIN_RD_STAFF_PERCENT = 10

@@ -159,6 +159,7 @@ APPLICATION = StateMachine(
         "submitted",
         "returned",
         "recommended",
+        "incomplete",
         "not_recommended",
         "withdrawn",
         "under_review",
@@ -172,10 +173,19 @@ APPLICATION = StateMachine(
     transitions=(
         _t("submit", "draft", "submitted", "applicant", description_en="Submit to the supervising department"),
         _t("submit", "returned", "submitted", "applicant", description_en="Submit again after corrections"),
+        # Material completed after a formal review found it incomplete goes straight back to the province.
+        _t(
+            "submit",
+            "incomplete",
+            "recommended",
+            "applicant",
+            description_en="Submit the completed material for formal review again",
+        ),
         _t("withdraw", "draft", "withdrawn", "applicant", description_en="Withdraw the application"),
         _t("withdraw", "returned", "withdrawn", "applicant", description_en="Withdraw the application"),
         _t("withdraw", "submitted", "withdrawn", "applicant", description_en="Withdraw the application"),
         _t("withdraw", "revising", "withdrawn", "applicant", description_en="Withdraw the application"),
+        _t("withdraw", "incomplete", "withdrawn", "applicant", description_en="Withdraw the application"),
         # The province takes the supervisor's steps for a lead with no supervising department (省直单位); a guard
         # keeps it out where a department exists (app/domain/applications.py).
         _t(
@@ -194,6 +204,15 @@ APPLICATION = StateMachine(
             "supervisor",
             "province",
             description_en="Recommend to the province",
+        ),
+        # Formal review (形式审查, issue 16 §2): applied by POST …/formal-review with outcome `incomplete`; the lead
+        # supplies what is missing and submits again, straight back to the province's formal review.
+        _t(
+            "return_incomplete",
+            "recommended",
+            "incomplete",
+            "province",
+            description_en="Formal review found material missing (材料待补正)",
         ),
         _t("open_review", "recommended", "under_review", "province", description_en="Open expert review"),
         _t("open_review", "reviewed", "under_review", "province", description_en="Re-open review on the revised plan"),

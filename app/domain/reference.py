@@ -120,6 +120,7 @@ APPLICATION_STATUSES: tuple[Code, ...] = (
     Code("submitted", "已提交", "Submitted"),
     Code("returned", "已退回", "Returned"),
     Code("recommended", "已推荐", "Recommended"),
+    Code("incomplete", "材料待补正", "Material incomplete (returned by the formal review)"),
     Code("not_recommended", "未推荐", "Not recommended"),
     Code("withdrawn", "已撤回", "Withdrawn"),
     Code("under_review", "评审中", "Under review"),

@@ -14,6 +14,7 @@ from decimal import Decimal
 from types import MappingProxyType
 from typing import Any
 
+from app.domain.attachments import KINDS as ATTACHMENT_KINDS_BY_CODE
 from app.domain.eligibility import RULES, Rule
 from app.domain.reference import EXPERT_CATEGORIES, GRADES, REVIEW_CRITERIA, codes
 
@@ -69,14 +70,21 @@ class RuleSet:
     assessment_weights: Mapping[str, int] = field(default_factory=_default_assessment_weights, hash=False)
     grade_bands: tuple[tuple[str, Decimal], ...] = _DEFAULT_GRADE_BANDS
     construction_years: int = 3
+    # Formal review (形式审查): the attachment kinds that back a rule's self-declared claim, any one of them sufficing.
+    evidence: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}), hash=False)
 
     def __post_init__(self) -> None:
         # A caller may pass a plain dict; freeze a copy so the rule set cannot change under a decided application.
         object.__setattr__(self, "review_criteria_max", MappingProxyType(dict(self.review_criteria_max)))
         object.__setattr__(self, "assessment_weights", MappingProxyType(dict(self.assessment_weights)))
+        object.__setattr__(self, "evidence", MappingProxyType(dict(self.evidence)))
         ids = [rule.id for rule in self.rules]
         if len(set(ids)) != len(ids):
             raise ValueError(f"rule set {self.name!r} repeats a rule id")
+        if set(self.evidence) - set(ids) or any(
+            not kinds or set(kinds) - set(ATTACHMENT_KINDS_BY_CODE) for kinds in self.evidence.values()
+        ):
+            raise ValueError(f"rule set {self.name!r}: evidence names an unknown rule or attachment kind")
         if set(self.panel_categories) - set(codes(EXPERT_CATEGORIES)):
             raise ValueError(f"rule set {self.name!r} names an unknown expert category")
         criteria = self.review_criteria_max
@@ -102,6 +110,7 @@ class RuleSet:
                     "description_zh": rule.description_zh,
                     "description_en": rule.description_en,
                     "source": rule.source,
+                    "evidence_kinds": list(self.evidence.get(rule.id, ())),
                 }
                 for rule in self.rules
             ],
@@ -114,6 +123,19 @@ class RuleSet:
             "grade_bands": [{"grade": grade, "min_score": str(floor)} for grade, floor in self.grade_bands],
             "construction_years": self.construction_years,
         }
+
+
+# What a formal review checks against documents [practice]: the R&D spend a lead declares is backed by an audit of
+# its R&D investment (a special audit, or the annual audit reports that state it), its high-level talents by proofs
+# of their titles, its patent standing by the certificates, and the declaration that no center of it was revoked for
+# cause by its signed integrity pledge (诚信承诺书), which makes a false declaration the lead's own liability.
+_EVIDENCE_2021: Mapping[str, tuple[str, ...]] = {
+    "rd_spend_3y_avg": ("rd_audit", "audit_report"),
+    "high_level_talents": ("talent_proof",),
+    "patent_standing": ("patent_certificate",),
+    "no_recent_revocation": ("integrity_pledge",),
+}
+_EVIDENCE_2025: Mapping[str, tuple[str, ...]] = {**_EVIDENCE_2021, "high_level_teams": ("talent_proof",)}
 
 
 def _rules(*ids: str) -> tuple[Rule, ...]:
@@ -140,6 +162,7 @@ HENAN_2021 = RuleSet(
         "one_center_one_plan",
         "no_recent_revocation",
     ),
+    evidence=_EVIDENCE_2021,
 )
 
 HENAN_2025 = RuleSet(
@@ -166,6 +189,7 @@ HENAN_2025 = RuleSet(
         "one_center_one_plan",
         "no_recent_revocation",
     ),
+    evidence=_EVIDENCE_2025,
 )
 
 RULE_SETS: Mapping[str, RuleSet] = MappingProxyType({rule_set.name: rule_set for rule_set in (HENAN_2021, HENAN_2025)})

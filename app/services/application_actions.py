@@ -23,7 +23,7 @@ from app.domain.documents import DEFAULT_PREFIX
 from app.domain.draws import DEFAULT_SCORE_DAYS
 from app.domain.principal import Principal
 from app.domain.rulesets import get_rule_set
-from app.services import centers, document_register, lifecycle
+from app.services import attachments, centers, document_register, lifecycle
 from app.services.applications import facts_of, load, machine_for
 from app.services.clock import Clock
 from app.services.eligibility import judge
@@ -98,11 +98,17 @@ async def act(
         record.eligibility = await _verdict(session, record, today)
         record.submitted_at = clock.now()
         record.resubmit_by = None
+        # The submission is judged on these documents; later formal reviews read this list, not the live one.
+        record.submitted_attachments = await attachments.frozen_list(session, record.id)
+        record.formal_review_outcome = None
         data["eligible"] = True
+        data["attachments"] = [a["sha256"] for a in record.submitted_attachments]
     elif action == "resubmit":
         record.eligibility = await _verdict(session, record, today)
         record.revised_since_review = True
+        record.submitted_attachments = await attachments.frozen_list(session, record.id)
         data["eligible"] = True
+        data["attachments"] = [a["sha256"] for a in record.submitted_attachments]
     elif action == "return":
         record.resubmit_by = body.resubmit_by
         data["resubmit_by"] = body.resubmit_by.isoformat() if body.resubmit_by else None

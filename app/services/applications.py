@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.db.models import ApplicationRecord, TransitionRecord
 from app.db.paging import PageRequest, PageResult
 from app.db.repositories import applications as repo
+from app.db.repositories import attachments as attachments_repo
 from app.db.repositories import calls as calls_repo
 from app.db.repositories import organizations as orgs_repo
 from app.db.repositories.applications import Reach
@@ -216,33 +217,67 @@ class EligibilityView:
     rule_set: str
     judged_on: date
     recorded: bool
-    checks: list[dict[str, str]]
+    checks: list[dict[str, Any]]
+
+
+def _with_evidence(
+    checks: list[dict[str, Any]], rule_set: str, kinds: set[str], verdicts: Mapping[str, Any]
+) -> list[dict[str, Any]]:
+    """Each check with the evidence its rule needs (issue 16 §2): the kinds that back it, whether one is attached
+    and the formal review's verdict on it; None for a rule that needs no document."""
+    evidence = get_rule_set(rule_set).evidence
+    out = []
+    for check in checks:
+        wanted = evidence.get(str(check.get("rule")))
+        verdict = verdicts.get(str(check.get("rule")))
+        out.append(
+            {
+                **check,
+                "evidence": {
+                    "kinds": list(wanted),
+                    "attached": any(k in kinds for k in wanted),
+                    "verdict": verdict.get("verdict") if isinstance(verdict, Mapping) else None,
+                }
+                if wanted
+                else None,
+            }
+        )
+    return out
 
 
 async def eligibility(
     session: AsyncSession, principal: Principal, application_id: uuid.UUID, clock: Clock
 ) -> EligibilityView:
-    """The recorded verdict once submitted and no longer editable; a live evaluation otherwise."""
+    """The recorded verdict once submitted and no longer editable; a live evaluation otherwise. Each rule shows its
+    evidence: against the frozen attachments and the latest formal review once recorded, the current ones before."""
     if principal.role not in ("province", "supervisor", "applicant"):
         raise NotFound("application", str(application_id))
     record = await load(session, principal, application_id)
     if record.eligibility is not None and record.status not in app_rules.EDITABLE_STATUSES:
         saved = record.eligibility
+        review = await attachments_repo.latest_formal_review(session, record.id)
+        kinds = {a["kind"] for a in record.submitted_attachments or []}
         return EligibilityView(
             eligible=saved["eligible"],
             rule_set=saved["rule_set"],
             judged_on=date.fromisoformat(saved["judged_on"]),
             recorded=True,
-            checks=saved["checks"],
+            checks=_with_evidence(
+                saved["checks"],
+                saved["rule_set"],
+                kinds,
+                review.verdicts if review is not None and record.formal_review_outcome is not None else {},
+            ),
         )
     today = clock.today()
     verdict = await judge(session, record, today)
+    kinds = await attachments_repo.kinds_of(session, "application", record.id)
     return EligibilityView(
         eligible=verdict.eligible,
         rule_set=verdict.rule_set,
         judged_on=today,
         recorded=False,
-        checks=[c.as_dict() for c in verdict.checks],
+        checks=_with_evidence([c.as_dict() for c in verdict.checks], verdict.rule_set, kinds, {}),
     )
 
 
@@ -335,6 +370,7 @@ async def facts_of(
             review_round=r.review_round,
             revised_since_review=r.revised_since_review,
             publicity=notices.get(r.id, ()),
+            formal_review_complete=r.formal_review_outcome == "complete",
         )
     return out
 

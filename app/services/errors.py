@@ -52,3 +52,13 @@ class ValidationFailed(ServiceError):
     """Several field-level problems found by the rules (422 with every item)."""
 
     errors: list[tuple[tuple[str | int, ...], str, str]]
+
+
+@dataclass
+class AttachmentRefused(ServiceError):
+    """An uploaded file the service will not store: too large, of a type not accepted, over the subject's quota.
+    `code` is the problem's code (app/api/problems.py decides its status); nothing was stored."""
+
+    code: str
+    msg: str
+    data: dict[str, Any] = field(default_factory=dict)

@@ -273,14 +273,70 @@ def pinned_clock(client: httpx.AsyncClient, instant: datetime) -> Iterator[None]
         overrides.pop(get_clock, None)
 
 
+# A minimal PDF: what the media-type check recognises (it reads the bytes, not the name or the header).
+PDF_BYTES = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+# The kinds that back FACTS's evidence-needing rules under henan-2021 and henan-2025 (app/domain/rulesets.py).
+EVIDENCE_KINDS = ("rd_audit", "talent_proof", "patent_certificate", "integrity_pledge")
+
+
+async def attach(
+    client: httpx.AsyncClient,
+    subject_path: str,
+    headers: dict[str, str],
+    kind: str = "audit_report",
+    content: bytes = PDF_BYTES,
+    file_name: str = "审计报告.pdf",
+    expected: int | None = 201,
+    **form: str,
+) -> httpx.Response:
+    """Upload `content` as an attachment of `subject_path` (`/api/v1/applications/{id}` or a center's)."""
+    response = await client.post(
+        f"{subject_path}/attachments",
+        data={"kind": kind, **form},
+        files={"file": (file_name, content, "application/octet-stream")},
+        headers=headers,
+    )
+    if expected is not None:
+        assert response.status_code == expected, response.text
+    return response
+
+
+async def attach_evidence(client: httpx.AsyncClient, application_id: str, headers: dict[str, str]) -> None:
+    """The documents a formal review looks for, one per evidence kind (distinct bytes, so distinct objects)."""
+    for kind in EVIDENCE_KINDS:
+        content = PDF_BYTES + kind.encode()
+        await attach(client, f"/api/v1/applications/{application_id}", headers, kind, content, f"{kind}.pdf")
+
+
+async def formal_review(
+    client: httpx.AsyncClient, application_id: str, province: dict[str, str], expected: int = 200, **body: Any
+) -> dict[str, Any]:
+    """Record a formal review; by default every rule that needs evidence `verified` and the outcome `complete`."""
+    path = f"/api/v1/applications/{application_id}/formal-review"
+    if "verdicts" not in body:
+        checklist = await client.get(path, headers=province)
+        assert checklist.status_code == 200, checklist.text
+        body["verdicts"] = {item["rule"]: {"verdict": "verified"} for item in checklist.json()["evidence"]}
+    body.setdefault("outcome", "complete")
+    response = await client.post(path, json=body, headers=province)
+    assert response.status_code == expected, response.text
+    return dict(response.json())
+
+
 async def submitted(client: httpx.AsyncClient, world: World, **overrides: Any) -> dict[str, Any]:
     application = await draft(client, world, **overrides)
+    await attach_evidence(client, application["id"], world.applicant)
     return await act(client, application["id"], "submit", world.applicant)
 
 
-async def recommended(client: httpx.AsyncClient, world: World) -> dict[str, Any]:
+async def recommended(client: httpx.AsyncClient, world: World, *, formally_reviewed: bool = True) -> dict[str, Any]:
+    """A recommended application whose formal review (形式审查) is complete, so expert review may open; with
+    `formally_reviewed=False`, one still waiting for it."""
     application = await submitted(client, world)
-    return await act(client, application["id"], "recommend", world.supervisor)
+    application = await act(client, application["id"], "recommend", world.supervisor)
+    if formally_reviewed:
+        application = await formal_review(client, application["id"], world.province)
+    return application
 
 
 async def expert(

@@ -702,7 +702,15 @@ async def test_eligibility_of_a_draft_is_explained_live(client: httpx.AsyncClien
     outcomes = {c["rule"]: c["outcome"] for c in verdict["checks"]}
     assert outcomes["ip_results"] == outcomes["patent_standing"] == "manual"
     assert set(outcomes.values()) == {"pass", "manual"}
-    assert set(verdict["checks"][0]) == {"rule", "outcome", "expected", "actual", "message_zh", "message_en"}
+    assert set(verdict["checks"][0]) == {
+        "rule",
+        "outcome",
+        "expected",
+        "actual",
+        "message_zh",
+        "message_en",
+        "evidence",
+    }
 
     # Live: an edit changes the explanation at once.
     await client.patch(

@@ -47,8 +47,10 @@ from app.main import create_app
 from app.settings import Settings
 from tests.api.helpers import (
     FACTS,
+    PDF_BYTES,
     PLAN,
     act,
+    attach,
     criteria_for_total,
     draft,
     drawn_under_review,
@@ -93,6 +95,7 @@ DEFAULT_RESOURCES = {
     "document_id": "document",
     "publicity_id": "publicity",
     "objection_id": "objection",
+    "attachment_id": "attachment",
 }
 
 
@@ -104,6 +107,7 @@ class Decision:
     resources: Mapping[str, str] = field(default_factory=dict)
     listed: str | None = None  # for a list: the world resource whose presence among the items is decided
     role_bodies: Mapping[str, Any] = field(default_factory=dict)  # a role that may only call with another body
+    form: Mapping[str, str] | None = None  # a multipart upload: these fields and a small PDF as `file`
 
     def body_for(self, role: str) -> Any:
         return self.role_bodies.get(role, self.body)
@@ -127,6 +131,7 @@ def decide(
     params: Mapping[str, str] | None = None,
     listed: str | None = None,
     role_bodies: Mapping[str, Any] | None = None,
+    form: Mapping[str, str] | None = None,
     **resources: str,
 ) -> Decision:
     """A row of the table: every role is a required keyword, so a decision cannot forget one."""
@@ -153,6 +158,7 @@ def decide(
         resources=resources,
         listed=listed,
         role_bodies=role_bodies or {},
+        form=form,
     )
 
 
@@ -298,6 +304,7 @@ DECISIONS: dict[tuple[str, str], Decision] = {
     ("GET", "/reference/state-machines"): everyone(),
     ("GET", "/reference/assessment-schemes"): everyone(),
     ("GET", "/reference/assessment-schemes/{scheme_id}"): everyone(),
+    ("GET", "/reference/attachment-kinds"): everyone(),
     # --- organizations and experts -------------------------------------------------------------------------------
     ("POST", "/organizations"): province_only(
         body={"name": "新单位", "credit_code": "{credit_code}", "kind": "enterprise", "region": "郑州市"}
@@ -427,6 +434,28 @@ DECISIONS: dict[tuple[str, str], Decision] = {
         observer=HIDDEN,
         body={"reason": "时间冲突"},
     ),
+    # --- attachments and the formal review (issue 16) -------------------------------------------------------------
+    # Uploads go to A's draft (editable): its lead and the province; readers who do not write get 404.
+    ("POST", "/applications/{application_id}/attachments"): decide(
+        province=OK,
+        supervisor=HIDDEN,
+        applicant=MINE,
+        expert=HIDDEN,
+        third_party=HIDDEN,
+        observer=HIDDEN,
+        application="draft",
+        form={"kind": "audit_report"},
+    ),
+    ("GET", "/applications/{application_id}/attachments"): application_reader(),
+    ("GET", "/applications/{application_id}/attachments/{attachment_id}"): application_reader(),
+    ("GET", "/applications/{application_id}/attachments/{attachment_id}/content"): application_reader(),
+    ("GET", "/applications/{application_id}/formal-review"): decide(
+        province=OK, supervisor=MINE, applicant=MINE, expert=HIDDEN, third_party=HIDDEN, observer=OK
+    ),
+    # A's application is under review: a formal review is recorded only on a recommended one.
+    ("POST", "/applications/{application_id}/formal-review"): province_only(
+        REFUSED, body={"verdicts": {}, "outcome": "complete"}
+    ),
     # --- centers -----------------------------------------------------------------------------------------------
     ("GET", "/centers"): decide(
         province=LISTED,
@@ -539,6 +568,18 @@ DECISIONS: dict[tuple[str, str], Decision] = {
         body={"kind": "post_subsidy", "amount_wan": "50.00", "year": 2026, "decision_ref": "豫财科〔2026〕9号"}
     ),
     ("GET", "/centers/{center_id}/funding"): center_reader(),
+    ("POST", "/centers/{center_id}/attachments"): decide(
+        province=OK,
+        supervisor=HIDDEN,
+        applicant=MINE,
+        expert=HIDDEN,
+        third_party=HIDDEN,
+        observer=HIDDEN,
+        form={"kind": "annual_report"},
+    ),
+    ("GET", "/centers/{center_id}/attachments"): center_reader(),
+    ("GET", "/centers/{center_id}/attachments/{attachment_id}"): center_reader(attachment="center_attachment"),
+    ("GET", "/centers/{center_id}/attachments/{attachment_id}/content"): center_reader(attachment="center_attachment"),
     ("GET", "/funding/summary"): not_for_experts(),
     # --- official documents: A's second center's revocation (撤销) ----------------------------------------------
     ("GET", "/documents/{document_id}"): center_reader(),
@@ -784,6 +825,9 @@ async def _build(client: httpx.AsyncClient, auth: Any) -> World:
     response = await client.get(f"{revoked_path}/documents", headers=province)
     assert response.status_code == 200, response.text
     (document,) = response.json()["items"]
+    listed = await client.get(f"{API}/applications/{application['id']}/attachments", headers=province)
+    attachment = listed.json()["items"][0]
+    center_attachment = (await attach(client, path, base.applicant, "task_book", file_name="任务书.pdf")).json()
     response = await client.post(f"{API}/webhooks", headers=province, json={"url": "https://example.org/hook"})
     assert response.status_code == 201, response.text
     webhook = response.json()
@@ -855,6 +899,8 @@ async def _build(client: httpx.AsyncClient, auth: Any) -> World:
         "publicity": notice["id"],
         "publicity_starts_on": notice["starts_on"],
         "objection": objection["id"],
+        "attachment": attachment["id"],
+        "center_attachment": center_attachment["id"],
     }
     return World(client=client, headers=headers, ids=ids)
 
@@ -966,6 +1012,18 @@ def assert_conforms(contract: Mapping[str, Any], method: str, template: str, res
     )
 
 
+async def _send(
+    client: httpx.AsyncClient, method: str, url: str, headers: dict[str, str], body: Any, decision: Decision
+) -> httpx.Response:
+    """The probe: a JSON body, or a multipart upload of a small PDF with the decision's form fields."""
+    if decision.form is not None:
+        files = {"file": ("probe.pdf", PDF_BYTES, "application/pdf")}
+        return await client.request(
+            method, url, headers=headers, data=dict(decision.form), files=files, params=dict(decision.params)
+        )
+    return await client.request(method, url, headers=headers, json=body, params=dict(decision.params))
+
+
 @pytest.mark.parametrize(("method", "template"), sorted(DECISIONS), ids=lambda v: str(v))
 async def test_each_role_gets_what_the_table_decides(
     world: World, contract: dict[str, Any], method: str, template: str
@@ -976,7 +1034,7 @@ async def test_each_role_gets_what_the_table_decides(
     for (role, side), headers in world.headers.items():
         probe = decision.body_for(role)
         body = _materialize(probe, world.ids) if probe is not None else None
-        response = await world.client.request(method, url, headers=headers, json=body, params=dict(decision.params))
+        response = await _send(world.client, method, url, headers, body, decision)
         expected = decision.expected(role, side)
         actual = _outcome(response, decision, world.ids)
         if actual != expected:
@@ -988,9 +1046,7 @@ async def test_each_role_gets_what_the_table_decides(
             # Indistinguishable from a resource that does not exist: the same problem as for made-up ids.
             assert response.headers["content-type"] == PROBLEM_MEDIA_TYPE
             ghost = API + template.format(**{p: uuid.uuid4() for p in _params(template)})
-            made_up = await world.client.request(
-                method, ghost, headers=headers, json=body, params=dict(decision.params)
-            )
+            made_up = await _send(world.client, method, ghost, headers, body, decision)
             assert (made_up.status_code, _anonymous(made_up)) == (404, _anonymous(response)), (role, side)
             assert response.json()["detail"] == CATALOGUE["not-found"].detail_en
     assert not mismatches, f"{method} {template}:\n" + "\n".join(mismatches)

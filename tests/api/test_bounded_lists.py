@@ -29,6 +29,7 @@ HORIZON = date(2036, 12, 2)  # ten years after TODAY: the latest `as_of`
 BOUNDED_BY_NATURE = {
     "/api/v1/reference/state-machines": "the lifecycle tables compiled into the code",
     "/api/v1/reference/assessment-schemes": "the assessment schemes compiled into the code",
+    "/api/v1/reference/attachment-kinds": "a code table compiled into the code",
     "/api/v1/applications/{application_id}/actions": "the actions of one lifecycle",
     "/api/v1/centers/{center_id}/actions": "the actions of one lifecycle",
     "/api/v1/centers/{center_id}/annual-reports/{report_id}/actions": "the actions of one lifecycle",

@@ -80,7 +80,9 @@ async def explain(client: httpx.AsyncClient, application_id: str, headers: dict[
 
 
 def check(verdict: dict[str, Any], rule: str) -> dict[str, Any]:
-    return next(c for c in verdict["checks"] if c["rule"] == rule)
+    """A rule's check as the refusal of a submission carries it: the explanation adds the rule's evidence."""
+    found = next(c for c in verdict["checks"] if c["rule"] == rule)
+    return {key: value for key, value in found.items() if key != "evidence"}
 
 
 def failing(verdict: dict[str, Any]) -> list[str]:

@@ -67,6 +67,7 @@ async def test_the_feed_of_a_lifecycle_has_every_transition_in_order_and_no_expe
         "create",
         "submit",
         "recommend",
+        "formal_review",
         "open_review",
         "conclude_review",
         "approve",

@@ -33,6 +33,7 @@ async def test_a_call_leads_through_review_to_an_approved_center(client: httpx.A
         "create",
         "submit",
         "recommend",
+        "formal_review",
         "open_review",
         "conclude_review",
         "approve",

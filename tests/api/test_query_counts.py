@@ -9,6 +9,7 @@ page of 1: the guard facts of a page are gathered in one query per fact kind, no
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import httpx
@@ -16,10 +17,13 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.api.helpers import (
+    PDF_BYTES,
     World,
     act,
+    attach,
     draft,
     make_world,
+    open_call,
     other_lead,
     recommended,
     reviewed,
@@ -277,3 +281,28 @@ async def test_a_notice_page_sends_what_a_page_of_1_sends_and_a_notice_is_read_i
     ):
         _, sent = await sent_by(engine, committed_client.get(url, headers=headers))
         assert len(sent) <= SINGLE_READ, sent.render()
+
+
+async def test_attachment_reads_and_the_formal_review_checklist_stay_within_a_single_reads_statements(
+    committed_client: httpx.AsyncClient, engine: AsyncEngine, auth: Any
+) -> None:
+    """Issue 16: a page of attachments, one attachment, its content and the formal-review checklist each send at
+    most 3 statements; a page of 20 attachments sends what a page of 1 sends."""
+    world = await make_world(committed_client, auth)
+    application = await recommended(committed_client, world, formally_reviewed=False)
+    path = f"{APPS}/{application['id']}"
+    draft_app = await draft(committed_client, replace(world, call=await open_call(committed_client, world.province)))
+    for i in range(20):
+        await attach(committed_client, f"{APPS}/{draft_app['id']}", world.applicant, content=PDF_BYTES + bytes([i]))
+    sent_one, sent_many, items = await page_counts(
+        committed_client, engine, f"{APPS}/{draft_app['id']}/attachments", world.province, 20
+    )
+    assert len(sent_many) == len(sent_one) <= SINGLE_READ, sent_many.render()
+    attachment = items[0]["id"]
+    for url in (
+        f"{APPS}/{draft_app['id']}/attachments/{attachment}",
+        f"{APPS}/{draft_app['id']}/attachments/{attachment}/content",
+        f"{path}/formal-review",
+    ):
+        _, sent = await sent_by(engine, committed_client.get(url, headers=world.province))
+        assert len(sent) <= SINGLE_READ, (url, sent.render())

@@ -20,10 +20,12 @@ from tests.api.helpers import (
     SHANGHAI,
     World,
     act,
+    attach_evidence,
     criteria_for_total,
     draft,
     expert,
     experts,
+    formal_review,
     locs,
     make_world,
     other_lead,
@@ -537,6 +539,7 @@ async def test_approval_creates_the_center_numbered_within_its_decision_year(
         _, applicant = await other_lead(client, world, auth)
         application = await submitted_by(client, world, applicant, world.call["id"])
         await act(client, application["id"], "recommend", world.supervisor)
+        await formal_review(client, application["id"], world.province)
         panel = await experts(client, world.province, 5)
         assert (await put_panel(client, application["id"], world.province, panel)).status_code == 200
         await act(client, application["id"], "open_review", world.province)
@@ -564,6 +567,7 @@ async def submitted_by(
     client: httpx.AsyncClient, world: World, applicant: dict[str, str], call_id: str
 ) -> dict[str, Any]:
     application = await draft(client, world, applicant, call_id=call_id)
+    await attach_evidence(client, application["id"], applicant)
     return await act(client, application["id"], "submit", applicant)
 
 

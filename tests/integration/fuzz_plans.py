@@ -26,6 +26,7 @@ from app.domain.lifecycles import (
     StateMachine,
 )
 from app.domain.workdays import is_working_day
+from tests.api.helpers import PDF_BYTES
 from tests.api.test_authorization_matrix import DECISIONS, LISTED, OK, REFUSED
 from tests.factories import credit_code
 from tests.integration.fuzz_world import TASK_BOOK, FuzzWorld
@@ -53,6 +54,8 @@ EDITORS_IN_ANOTHER_STATE: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/applications/{application_id}/panel/draw"): frozenset({"province"}),
     ("POST", "/applications/{application_id}/panel/invitation/accept"): frozenset({"expert"}),
     ("POST", "/applications/{application_id}/panel/invitation/decline"): frozenset({"expert"}),
+    # The formal review is recorded on a recommended application (the matrix's is under review).
+    ("POST", "/applications/{application_id}/formal-review"): frozenset({"province"}),
 }
 
 
@@ -63,7 +66,11 @@ def lifecycle_roles(method: str, template: str) -> frozenset[str]:
     for prefix, machines in sorted(LIFECYCLES.items(), key=lambda item: -len(item[0])):
         action = template.removeprefix(prefix)
         if template.startswith(prefix) and "/" not in action:
-            return frozenset(r for m in machines for row in m.transitions if row.action == action for r in row.roles)
+            roles = frozenset(r for m in machines for row in m.transitions if row.action == action for r in row.roles)
+            # A write under the prefix that is no action of the table (…/formal-review, …/attachments) falls through.
+            if roles:
+                return roles
+            break
     return EDITORS_IN_ANOTHER_STATE.get((method, template), frozenset())
 
 
@@ -214,6 +221,7 @@ DEFAULT_PATH = {
     "document_id": "document",
     "publicity_id": "publicity",
     "objection_id": "objection",
+    "attachment_id": "review_attachment",
 }
 
 
@@ -402,6 +410,28 @@ PLANS: dict[tuple[str, str], Plan] = {
             # argument_problems); a given document number a document already has (the world's approval took
             # 豫科〔YYYY〕1号 of its year).
             refusals=(invalid("body.decision_date", "body.resubmit_by"), NUMBER_TAKEN),
+        )
+    ),
+    # --- attachments and the formal review (issue 16) ----------------------------------------------------------------
+    # A draft takes uploads; the file is a real PDF (random bytes are refused by type, which is tested elsewhere).
+    ("POST", "/applications/{application_id}/attachments"): Plan(
+        Setup(path={"application_id": "draft"}, body={"kind": "audit_report", "file": PDF_BYTES}, drop=("note",))
+    ),
+    ("POST", "/centers/{center_id}/attachments"): Plan(
+        Setup(body={"kind": "annual_report", "file": PDF_BYTES}, drop=("note",))
+    ),
+    ("GET", "/centers/{center_id}/attachments/{attachment_id}"): Plan(
+        Setup(path={"attachment_id": "center_attachment"})
+    ),
+    ("GET", "/centers/{center_id}/attachments/{attachment_id}/content"): Plan(
+        Setup(path={"attachment_id": "center_attachment"})
+    ),
+    # Every rule needing evidence verified; an outcome and its list of what is missing must agree.
+    ("POST", "/applications/{application_id}/formal-review"): Plan(
+        Setup(
+            path={"application_id": "unreviewed"},
+            body={"verdicts": Ref("formal_verdicts")},
+            refusals=(invalid("body.missing"),),
         )
     ),
     ("PUT", "/applications/{application_id}/panel"): Plan(

@@ -25,6 +25,7 @@ from tests.api.helpers import (
     World,
     act,
     answer_invitation,
+    attach,
     criteria_for_total,
     draft,
     draw_panel,
@@ -140,6 +141,12 @@ async def build(client: httpx.AsyncClient, auth: Any) -> FuzzWorld:
         return application
 
     recommended_app = await in_review("推荐批")
+    # Recommended, its formal review (形式审查) not yet recorded; the verdicts that complete it.
+    unreviewed_app = await recommended(client, await in_call("形式审查批"), formally_reviewed=False)
+    checklist = await _ok(
+        await client.get(f"{API}/applications/{unreviewed_app['id']}/formal-review", headers=province)
+    )
+    formal_verdicts = {item["rule"]: {"verdict": "verified"} for item in checklist["evidence"]}
     reading = await in_review("评审批", totals=(80,) * 5)
     passing = (95, 60, 80, 75, 70)
     reviewed_app = await act(client, (await in_review("评毕批", totals=passing))["id"], "conclude_review", province)
@@ -158,6 +165,8 @@ async def build(client: httpx.AsyncClient, auth: Any) -> FuzzWorld:
         await _ok(await answer_invitation(client, drawn_review["id"], auth, member["id"]))
     drawn_review = await act(client, drawn_review["id"], "open_review", province)
     off_panel = (await experts(client, province, 1))[0]
+    listed = await _ok(await client.get(f"{API}/applications/{reading['id']}/attachments", headers=province))
+    review_attachment = listed["items"][0]
 
     # --- centers ------------------------------------------------------------------------------------------------
     approved_center = approved_app["center_id"]
@@ -311,6 +320,7 @@ async def build(client: httpx.AsyncClient, auth: Any) -> FuzzWorld:
         201,
     )
 
+    center_attachment = (await attach(client, path, applicant, "task_book", file_name="任务书.pdf")).json()
     draft_call = await _ok(
         await client.post(
             f"{API}/calls",
@@ -341,6 +351,10 @@ async def build(client: httpx.AsyncClient, auth: Any) -> FuzzWorld:
         "submitted": submitted_app["id"],
         "orphan_submitted": orphan_submitted["id"],
         "recommended": recommended_app["id"],
+        "unreviewed": unreviewed_app["id"],
+        "formal_verdicts": formal_verdicts,
+        "review_attachment": review_attachment["id"],
+        "center_attachment": center_attachment["id"],
         "under_review": reading["id"],
         "invited": invited_app["id"],
         "drawn_review": drawn_review["id"],

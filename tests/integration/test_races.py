@@ -20,9 +20,11 @@ from tests.api.helpers import (
     APPROVAL,
     World,
     act,
+    attach_evidence,
     criteria_for_total,
     draft,
     experts,
+    formal_review,
     make_world,
     other_lead,
     put_panel,
@@ -162,8 +164,10 @@ async def review_for(client: httpx.AsyncClient, world: World, auth: TokenFactory
     """A concluded, passing review for a new lead in the world's call."""
     _, applicant = await other_lead(client, world, auth)
     application = await draft(client, world, applicant)
+    await attach_evidence(client, application["id"], applicant)
     await act(client, application["id"], "submit", applicant)
     await act(client, application["id"], "recommend", world.supervisor)
+    await formal_review(client, application["id"], world.province)
     panel = await experts(client, world.province, 5)
     assert (await put_panel(client, application["id"], world.province, panel)).status_code == 200
     await act(client, application["id"], "open_review", world.province)

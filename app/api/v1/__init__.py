@@ -7,6 +7,7 @@ from app.api.v1.annual_reports.routes import router as annual_reports_router
 from app.api.v1.applications.routes import router as applications_router
 from app.api.v1.assessments.routes import funding_router
 from app.api.v1.assessments.routes import router as assessments_router
+from app.api.v1.attachments.routes import router as attachments_router
 from app.api.v1.calls.routes import router as calls_router
 from app.api.v1.centers.routes import router as centers_router
 from app.api.v1.change_requests.routes import router as change_requests_router
@@ -33,6 +34,7 @@ for sub in (
     calls_router,
     applications_router,
     reviews_router,
+    attachments_router,
     centers_router,
     annual_reports_router,
     change_requests_router,

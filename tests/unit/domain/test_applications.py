@@ -381,11 +381,47 @@ def member(expert_id: str, category: str, affiliation: str | None = None) -> Exp
 CATEGORIES = ("technical", "financial", "management")
 MEMBERS = tuple(member(f"e{i}", CATEGORIES[i % 3]) for i in range(5))
 PANEL = rules.PanelFacts(members=MEMBERS, involved_org_ids=("org-lead",), min_size=5, categories=CATEGORIES)
-RECOMMENDED = replace(DRAFT, status="recommended", panel=PANEL)
+RECOMMENDED = replace(DRAFT, status="recommended", panel=PANEL, formal_review_complete=True)
 
 
 def test_a_review_opens_on_a_valid_panel() -> None:
     assert blocked("open_review", PROVINCE, RECOMMENDED) == []
+
+
+def test_a_first_review_waits_for_a_complete_formal_review() -> None:
+    found = rules.LIFECYCLE.blockers("open_review", PROVINCE, replace(RECOMMENDED, formal_review_complete=False))
+    assert [(b.code, b.message_zh, b.message_en, b.data) for b in found] == [
+        (
+            "formal-review-incomplete",
+            "形式审查尚未通过，不能进入专家评审",
+            "The formal review (形式审查) has not been completed for this submission.",
+            {},
+        )
+    ]
+    # With no panel either, both are listed, the formal review first.
+    bare = replace(RECOMMENDED, formal_review_complete=False, panel=None)
+    assert blocked("open_review", PROVINCE, bare) == ["formal-review-incomplete", "panel-missing"]
+
+
+def test_re_opening_review_on_a_revised_plan_needs_no_new_formal_review() -> None:
+    reviewed = replace(RECOMMENDED, status="reviewed", revised_since_review=True, formal_review_complete=False)
+    assert blocked("open_review", PROVINCE, reviewed) == []
+
+
+def test_return_incomplete_is_internal_to_the_formal_review() -> None:
+    assert "return_incomplete" not in rules.LIFECYCLE.actions(RECOMMENDED)
+    assert "return_incomplete" not in rules.LIFECYCLE.allowed(PROVINCE, RECOMMENDED)
+    assert "return_incomplete" not in rules.LIFECYCLE.table_open(PROVINCE, RECOMMENDED)
+
+
+def test_an_incomplete_application_is_editable_and_resubmitted_whatever_the_calls_dates() -> None:
+    closed = CallWindow("closed", TODAY - timedelta(days=90), TODAY - timedelta(days=60))
+    incomplete = replace(DRAFT, status="incomplete", call=closed)
+    assert "incomplete" in rules.EDITABLE_STATUSES
+    assert blocked("submit", LEAD, incomplete) == []
+    assert blocked("withdraw", LEAD, incomplete) == []
+    assert blocked("submit", LEAD, replace(incomplete, status="returned")) == ["call-not-open"]
+    assert rules.update_blockers(LEAD, incomplete) == []
 
 
 @pytest.mark.parametrize("panel", [None, replace(PANEL, members=())])

@@ -36,10 +36,13 @@ _APPLICATION_COMMON: list[Row] = [
     _r("withdraw", "returned", "withdrawn", "applicant"),
     _r("withdraw", "submitted", "withdrawn", "applicant"),
     _r("withdraw", "revising", "withdrawn", "applicant"),
+    _r("withdraw", "incomplete", "withdrawn", "applicant"),
     # The province takes the supervisor's steps for a lead without a supervising department (domain.md §6).
     _r("return", "submitted", "returned", "supervisor", "province"),
     _r("reject", "submitted", "not_recommended", "supervisor", "province"),
     _r("recommend", "submitted", "recommended", "supervisor", "province"),
+    # Formal review (issue 16 §2): material missing → incomplete, applied by the formal review itself.
+    _r("return_incomplete", "recommended", "incomplete", "province"),
     _r("open_review", "recommended", "under_review", "province"),
     _r("open_review", "reviewed", "under_review", "province"),
     _r("conclude_review", "under_review", "reviewed", "province"),
@@ -57,11 +60,14 @@ SPEC: dict[str, list[Row]] = {
     "application": [
         _r("submit", "draft", "submitted", "applicant"),
         _r("submit", "returned", "submitted", "applicant"),
+        # Completed material goes straight back to the province's formal review.
+        _r("submit", "incomplete", "recommended", "applicant"),
         *_APPLICATION_COMMON,
     ],
     "application_fast_track": [
         _r("submit", "draft", "recommended", "applicant", "province"),
         _r("submit", "returned", "recommended", "applicant", "province"),
+        _r("submit", "incomplete", "recommended", "applicant", "province"),
         *_APPLICATION_COMMON,
     ],
     "center": [
@@ -346,7 +352,7 @@ def test_the_fast_track_differs_from_the_ordinary_lifecycle_only_in_submit(deriv
     assert fast_track.initial == APPLICATION.initial
     assert fast_track.terminal == APPLICATION.terminal
     submits = [t for t in fast_track.transitions if t.action == "submit"]
-    assert [t.source for t in submits] == ["draft", "returned"]
+    assert [t.source for t in submits] == ["draft", "returned", "incomplete"]
     assert all(t.targets == ("recommended",) for t in submits)
     assert all(t.roles == {"province", "applicant"} for t in submits)
 

@@ -126,7 +126,9 @@ COMPLETE_PLAN = dict.fromkeys(("background", "foundation", "goals_and_tasks", "o
 def application_effect(m: Model, action: str, role: str) -> Iterator[Model]:
     f: applications.ApplicationFacts = m.facts
     if action == "submit":
-        yield _status(m, "recommended" if f.fast_track else "submitted", resubmit_by=None)
+        # Completed material after a formal review goes back to the province; a new submission is reviewed afresh.
+        target = "recommended" if f.fast_track or f.status == "incomplete" else "submitted"
+        yield _status(m, target, resubmit_by=None, formal_review_complete=False)
     elif action == "withdraw":
         yield _status(m, "withdrawn")
     elif action == "return":
@@ -177,6 +179,16 @@ def application_remedies() -> tuple[Remedy, ...]:
         f = m.facts
         return replace(m, facts=replace(f, scores_missing=0)) if f.status == "under_review" else None
 
+    def province_does_the_formal_review(m: Model) -> Model | None:
+        # POST …/formal-review (app/services/formal_reviews.py): complete when nothing is missing, otherwise the
+        # internal return_incomplete sends the application back to its lead.
+        f = m.facts
+        if f.status != "recommended" or f.formal_review_complete:
+            return None
+        if f.plan == COMPLETE_PLAN:
+            return replace(m, facts=replace(f, formal_review_complete=True))
+        return _status(m, "incomplete")
+
     def time_passes_within_the_call(m: Model) -> Model | None:
         f = m.facts
         if f.call is None or f.today >= f.call.opens_on:
@@ -187,6 +199,7 @@ def application_remedies() -> tuple[Remedy, ...]:
         lead_completes_and_corrects,
         province_forms_or_replaces_panel,
         experts_score,
+        province_does_the_formal_review,
         time_passes_within_the_call,
         notice_runs_its_course("reviewed"),
     )
@@ -236,6 +249,7 @@ def application_start(draw: st.DrawFn) -> Model:
         publicity=draw(st.sampled_from([*NOTICES, (NoticeFact("n1", START - timedelta(days=1), upheld_objections=1),)]))
         if status == "reviewed"
         else (),
+        formal_review_complete=status == "recommended" and draw(st.booleans()),
     )
     return Model(facts)
 
@@ -538,6 +552,7 @@ def _without(spec: Spec, action: str, source: str) -> Spec:
         (CENTER, "rectifying", "request_acceptance", "rectifying"),
         (APPLICATION, "under_review", "conclude_review", "under_review"),
         (APPLICATION, "recommended", "open_review", "recommended"),
+        (APPLICATION, "incomplete", "submit", "incomplete"),
         (REPORT, "endorsed", "accept", "endorsed"),
     ],
 )
@@ -553,7 +568,9 @@ def test_removing_a_transition_a_state_needs_to_leave_jams_it(spec: Spec, start:
             legal_entity=INDEPENDENT,
         )
     elif spec is APPLICATION:
-        facts = applications.ApplicationFacts(status=start, today=START, panel=VALID_PANEL, plan=COMPLETE_PLAN)
+        facts = applications.ApplicationFacts(
+            status=start, today=START, panel=VALID_PANEL, plan=COMPLETE_PLAN, formal_review_complete=True
+        )
     else:
         facts = annual_reports.ReportFacts(status=start, lead_has_supervisor=True)
     assert decision_reachable(spec, Model(facts))

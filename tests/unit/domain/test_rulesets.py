@@ -61,6 +61,11 @@ def test_a_rule_set_freezes_what_it_is_given() -> None:
         pytest.param({"panel_categories": ("technical", "astrology")}, "unknown expert category", id="a category"),
         pytest.param({"assessment_weights": {"rd_investment": 99}}, "weights must total 100", id="weights"),
         pytest.param({"review_criteria_max": {"foundation": 100}}, "the five criteria totalling 100", id="criteria"),
+        pytest.param({"evidence": {"no_such_rule": ("rd_audit",)}}, "evidence names an unknown", id="evidence rule"),
+        pytest.param(
+            {"evidence": {"rd_spend_3y_avg": ("bank_slip",)}}, "evidence names an unknown", id="evidence kind"
+        ),
+        pytest.param({"evidence": {"rd_spend_3y_avg": ()}}, "evidence names an unknown", id="evidence of no kind"),
     ],
 )
 def test_an_inconsistent_rule_set_is_refused_by_name(overrides: dict[str, object], message: str) -> None:
@@ -81,6 +86,7 @@ def test_a_rule_set_describes_itself_with_decimals_as_strings() -> None:
                 "description_zh": rule.description_zh,
                 "description_en": rule.description_en,
                 "source": rule.source,
+                "evidence_kinds": [],
             }
         ],
         "panel_min_size": 5,
@@ -98,3 +104,25 @@ def test_a_rule_set_describes_itself_with_decimals_as_strings() -> None:
         "construction_years": 3,
     }
     assert fresh(review_pass_score=Decimal("72.5")).describe()["review_pass_score"] == "72.5"
+
+
+def test_evidence_is_described_per_rule_and_frozen() -> None:
+    given = {"rd_spend_3y_avg": ("rd_audit", "audit_report")}
+    rule_set = fresh(evidence=given)
+    given["rd_spend_3y_avg"] = ("other",)
+    assert rule_set.evidence["rd_spend_3y_avg"] == ("rd_audit", "audit_report")
+    assert rule_set.describe()["rules"][0]["evidence_kinds"] == ["rd_audit", "audit_report"]
+    with pytest.raises(TypeError):
+        rule_set.evidence["x"] = ("other",)  # type: ignore[index]
+
+
+def test_the_shipped_rule_sets_name_the_documents_that_back_each_claim() -> None:
+    from app.domain.rulesets import HENAN_2021, HENAN_2025
+
+    assert dict(HENAN_2021.evidence) == {
+        "rd_spend_3y_avg": ("rd_audit", "audit_report"),
+        "high_level_talents": ("talent_proof",),
+        "patent_standing": ("patent_certificate",),
+        "no_recent_revocation": ("integrity_pledge",),
+    }
+    assert dict(HENAN_2025.evidence) == {**HENAN_2021.evidence, "high_level_teams": ("talent_proof",)}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -149,6 +149,13 @@ class ApplicationUpdate(Strict):
     fast_track_basis: Annotated[str, Field(min_length=1, max_length=2000)] = omitted()
 
 
+class FrozenAttachment(BaseModel):
+    id: uuid.UUID
+    kind: str
+    sha256: str
+    size: int
+
+
 class ApplicationRead(Timestamps):
     id: uuid.UUID
     call_id: uuid.UUID | None
@@ -174,6 +181,13 @@ class ApplicationRead(Timestamps):
     decision_date: date | None
     document_no: str | None
     center_id: uuid.UUID | None
+    submitted_attachments: list[FrozenAttachment] | None = Field(
+        default=None,
+        description="The attachments the current submission was judged on (frozen by submit); null before one.",
+    )
+    formal_review_outcome: Literal["complete", "incomplete"] | None = Field(
+        default=None, description="The outcome of the formal review (形式审查) of the current submission, if any."
+    )
 
 
 class ApplicationActionBody(Strict):
@@ -200,6 +214,14 @@ class ApplicationActionBody(Strict):
     resubmit_by: IsoDate | None = None
 
 
+class EvidenceRead(BaseModel):
+    kinds: list[str] = Field(description="Attachment kinds that back the rule; any one suffices.")
+    attached: bool = Field(description="An attachment of one of these kinds is in the submission (live: attached).")
+    verdict: Literal["verified", "doubtful", "not_evidenced"] | None = Field(
+        description="The latest formal review's verdict on the rule; null before one is recorded."
+    )
+
+
 class CheckRead(BaseModel):
     rule: str
     outcome: str
@@ -207,6 +229,9 @@ class CheckRead(BaseModel):
     actual: str
     message_zh: str
     message_en: str
+    evidence: EvidenceRead | None = Field(
+        default=None, description="What documents back this rule (formal review, 形式审查); null when none is needed."
+    )
 
 
 class EligibilityRead(BaseModel):

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter
 from pydantic import BaseModel
 
 from app.api.deps import PrincipalDep
 from app.api.problems import ProblemError, responses
-from app.domain import lifecycles, reference
+from app.domain import attachments, lifecycles, reference
 from app.domain.assessment_scheme import SCHEME_OF_RULE_SET, SCHEMES
 from app.domain.rulesets import RULE_SETS
 
@@ -56,6 +56,30 @@ async def get_reference(principal: PrincipalDep) -> dict[str, Any]:
     }
     data["rule_sets"] = [rule_set.describe() for rule_set in RULE_SETS.values()]
     return data
+
+
+class AttachmentKindRead(BaseModel):
+    code: str
+    label_zh: str
+    label_en: str
+    subjects: list[Literal["application", "center"]]
+
+
+# Not a page: a code table compiled into the code (a dozen kinds), the same for every request.
+@router.get(
+    "/attachment-kinds",
+    operation_id="list_attachment_kinds",
+    response_model=list[AttachmentKindRead],
+    responses=responses(),
+)
+async def list_attachment_kinds(principal: PrincipalDep) -> list[dict[str, Any]]:
+    """The kinds of document an application or a center takes as an attachment (审计报告, 研发投入专项审计, 专利证书,
+    …), with the subjects each applies to. The rule sets name which kinds back which eligibility rule
+    (`GET /reference`, `rule_sets[].rules[].evidence_kinds`)."""
+    return [
+        {"code": k.code, "label_zh": k.label_zh, "label_en": k.label_en, "subjects": list(k.subjects)}
+        for k in attachments.ATTACHMENT_KINDS
+    ]
 
 
 # Not a page: the lifecycle tables compiled into the code, the same for every request.
