@@ -51,10 +51,12 @@ from tests.api.helpers import (
     PLAN,
     act,
     attach,
+    attach_evidence,
     criteria_for_total,
     draft,
     drawn_under_review,
     expert,
+    formal_review,
     make_world,
     open_call,
     score,
@@ -835,10 +837,11 @@ async def _build(client: httpx.AsyncClient, auth: Any) -> World:
     # A's reviewed application, in a call of its own: concluding it runs its 公示 (tests/api/helpers.run_publicity),
     # against which an objection is recorded.
     reviewed_call = await open_call(client, province, title="第四批申报")
-    reviewed_app = await act(
-        client, (await draft(client, base, call_id=reviewed_call["id"]))["id"], "submit", base.applicant
-    )
+    reviewed_draft = await draft(client, base, call_id=reviewed_call["id"])
+    await attach_evidence(client, reviewed_draft["id"], base.applicant)
+    reviewed_app = await act(client, reviewed_draft["id"], "submit", base.applicant)
     await act(client, reviewed_app["id"], "recommend", base.supervisor)
+    await formal_review(client, reviewed_app["id"], province)
     reviewers = [await expert(client, province, c) for c in ("technical", "financial", "management") * 2][:5]
     response = await client.put(
         f"{API}/applications/{reviewed_app['id']}/panel",

@@ -13,9 +13,11 @@ from app.domain.events import fingerprint
 from tests.api.helpers import (
     APPROVAL,
     act,
+    attach_evidence,
     criteria_for_total,
     draft,
     experts,
+    formal_review,
     make_world,
     other_lead,
     problem,
@@ -35,8 +37,10 @@ async def approve(client: httpx.AsyncClient, world: Any, auth: Any, **body: Any)
     """An approved application of a new lead (one live application per lead and call) in `world`'s call."""
     _, applicant = await other_lead(client, world, auth)
     application = await draft(client, world, applicant)
+    await attach_evidence(client, application["id"], applicant)
     await act(client, application["id"], "submit", applicant)
     await act(client, application["id"], "recommend", world.supervisor)
+    await formal_review(client, application["id"], world.province)
     panel = await experts(client, world.province, 5)
     assert (await put_panel(client, application["id"], world.province, panel)).status_code == 200
     await act(client, application["id"], "open_review", world.province)
