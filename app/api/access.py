@@ -233,6 +233,7 @@ ACCESS: dict[tuple[str, str], Access] = {
     ("GET", PUBLICITY + "/objections"): PROVINCE,
     ("POST", PUBLICITY + "/objections/{objection_id}/resolve"): PROVINCE,
     ("GET", "/public/publicity/{publicity_id}"): PUBLIC_NOTICE,
+    ("GET", "/public/publicity/{publicity_id}.pdf"): PUBLIC_NOTICE,
     # webhooks
     ("POST", "/webhooks"): PROVINCE,
     ("GET", "/webhooks"): PROVINCE,

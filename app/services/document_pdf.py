@@ -19,6 +19,7 @@ from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen.canvas import Canvas
 
 from app.domain import documents as rules
+from app.domain import reference
 
 FONT = "STSong-Light"
 MONO = "Courier"
@@ -97,3 +98,66 @@ def render(doc: PdfInput) -> bytes:
     line(rules.ISSUER, gap=7 * mm)
     canvas.save()
     return buffer.getvalue()
+
+
+@dataclass(frozen=True)
+class NoticeEntry:
+    name: str
+    lead_org_name: str
+    field: str
+
+
+@dataclass(frozen=True)
+class NoticePdfInput:
+    """A public notice (公示) as published: title, dates and list, and the SHA-256 of that published content."""
+
+    title: str
+    starts_on: date
+    ends_on: date
+    working_days: int
+    entries: tuple[NoticeEntry, ...]
+    sha256: str
+
+
+def render_notice(notice: NoticePdfInput) -> bytes:
+    """The published list of a 公示 as a PDF, with the digest of what it publishes (the public JSON's content)."""
+    _font()
+    buffer = io.BytesIO()
+    canvas = Canvas(buffer, pagesize=A4, invariant=True)
+    canvas.setTitle(notice.title)
+    width, height = A4
+    left, y = 25 * mm, height - 30 * mm
+    usable = width - 2 * left
+
+    def line(text: str, *, font: str = FONT, size: float = 11, gap: float = 7 * mm) -> None:
+        nonlocal y
+        for index, part in enumerate(_wrap(text, font, size, usable - 8 * mm)):
+            if y < 25 * mm:
+                canvas.showPage()
+                y = height - 25 * mm
+            canvas.setFont(font, size)
+            canvas.drawString(left + (8 * mm if index else 0), y, part)
+            y -= gap
+
+    canvas.setFont(FONT, 16)
+    for part in _wrap(notice.title, FONT, 16, usable):
+        canvas.drawCentredString(width / 2, y, part)
+        y -= 9 * mm
+    line(
+        f"公示期：{notice.starts_on.isoformat()} 至 {notice.ends_on.isoformat()}（{notice.working_days}个工作日）",
+        gap=10 * mm,
+    )
+    for number, entry in enumerate(notice.entries, start=1):
+        line(f"{number}. {entry.name}")
+        line(f"   牵头单位：{entry.lead_org_name}    领域：{_field_zh(entry.field)}", size=10)
+    y -= 5 * mm
+    line("公示期内如有异议，请以书面形式向河南省科学技术厅反映。", size=10)
+    line("核验：本名单公开内容（规范化 JSON）的 SHA-256 摘要：", size=10)
+    line(f"SHA-256: {notice.sha256}", font=MONO, size=9)
+    line(rules.ISSUER, gap=7 * mm)
+    canvas.save()
+    return buffer.getvalue()
+
+
+def _field_zh(code: str) -> str:
+    return next((c.label_zh for c in reference.FIELDS if c.code == code), code)

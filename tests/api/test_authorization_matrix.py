@@ -632,6 +632,7 @@ DECISIONS: dict[tuple[str, str], Decision] = {
         body={"outcome": "dismissed", "reason": "不属实"}
     ),
     ("GET", "/public/publicity/{publicity_id}"): everyone(),
+    ("GET", "/public/publicity/{publicity_id}.pdf"): everyone(),
     # --- webhooks ----------------------------------------------------------------------------------------------
     ("POST", "/webhooks"): province_only(body={"url": "https://example.org/tic-events"}),
     ("GET", "/webhooks"): province_only(LISTED, listed="webhook"),

@@ -5,6 +5,7 @@ never reach the feed; a year the calendar does not cover is a clear problem."""
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time
 from typing import Any
@@ -12,8 +13,10 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+from pypdf import PdfReader
 
 from app.api.deps import get_clock
+from app.domain.events import fingerprint
 from tests.api.helpers import (
     SHANGHAI,
     FixedClock,
@@ -403,6 +406,34 @@ async def test_the_public_read_shows_what_the_notice_publishes_and_nothing_else(
     for secret in (concluded["id"], world.lead["id"], "赵六", "13800000000", "province-x"):
         assert secret not in response.text
     problem(await client.get(f"/api/v1/public/publicity/{world.lead['id']}"), 404, "not-found")
+
+
+async def test_the_published_list_downloads_as_a_pdf_stating_the_digest_of_what_it_publishes(
+    client: httpx.AsyncClient, world: World, auth: TokenFactory, on: Any
+) -> None:
+    concluded, _ = await reviewed(client, world, auth, publicity=False)
+    on(date(2026, 9, 25))
+    notice = (
+        await publish(client, world.province, kind="approval", subject_ids=[concluded["id"]], starts_on="2026-09-29")
+    ).json()
+    pdf_path = f"/api/v1/public/publicity/{notice['id']}.pdf"
+    problem(await client.get(pdf_path), 404, "not-found")  # not published before its first day
+    on(date(2026, 10, 12))
+    published = (await client.get(f"/api/v1/public/publicity/{notice['id']}")).json()
+    response = await client.get(pdf_path)  # no token at all
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "application/pdf"
+    assert "filename*=UTF-8''" in response.headers["content-disposition"]
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages)
+    # Anyone recomputes the printed digest from the public JSON: its canonical form without the clock's `status`.
+    digest = fingerprint({k: v for k, v in published.items() if k != "status"})
+    assert f"SHA-256: {digest}" in text
+    for shown in ("河南省技术创新中心拟支持建设名单公示", concluded["proposed_name"], world.lead["name"], "2026-10-10"):
+        assert shown in text, shown
+    assert concluded["id"] not in text  # what a notice publishes: no ids
+    cached = await client.get(pdf_path, headers={"If-None-Match": response.headers["etag"]})
+    assert cached.status_code == 304
+    problem(await client.get(f"/api/v1/public/publicity/{world.lead['id']}.pdf"), 404, "not-found")
 
 
 async def test_notices_are_read_by_the_province_and_observers_paged_and_filtered(

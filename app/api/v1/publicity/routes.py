@@ -4,11 +4,14 @@ ended and every objection against the subject is resolved (none upheld)."""
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from datetime import date, datetime
 from typing import Annotated, Literal
+from urllib.parse import quote
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Header, Query, Response
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -27,7 +30,9 @@ from app.api.deps import (
 from app.api.problems import responses
 from app.api.v1.common import Id, Reason, ShortText, Strict
 from app.domain import publicity as rules
+from app.domain.events import fingerprint
 from app.domain.workdays import MAX_NOTICE_WORKING_DAYS
+from app.services import document_pdf
 from app.services import publicity as service
 from app.services.errors import NotFound
 
@@ -133,6 +138,10 @@ class ObjectionRead(BaseModel):
     created_at: datetime
     version: int
 
+
+PDF_TYPES = ("application/pdf", "application/octet-stream")
+# No token on the public reads, so no 401: a malformed id is 422 and an unknown or unpublished notice 404.
+PUBLIC_PROBLEMS = {status: entry for status, entry in responses("not-found").items() if status != 401}
 
 TITLES = {"approval": "河南省技术创新中心拟支持建设名单公示", "recognition": "河南省技术创新中心拟认定名单公示"}
 
@@ -267,18 +276,7 @@ async def resolve_objection(
     return versioned(ObjectionRead.model_validate(record), record.version)
 
 
-@public_router.get(
-    "/{publicity_id}",
-    operation_id="get_public_publicity",
-    response_model=PublicPublicityRead,
-    responses={404: responses("not-found")[404]},
-)
-async def get_public_publicity(publicity_id: uuid.UUID, session: SessionDep, clock: ClockDep) -> PublicPublicityRead:
-    """What a notice publishes, for anyone, without a token: the title, each subject's name, lead organization and
-    field, and the dates, from the notice's first day (404 before). No ids, no scores, no objections, no contacts."""
-    notice = await service.read_public(session, publicity_id, clock)
-    if notice.status == "scheduled":  # not published before its first day
-        raise NotFound("publicity", str(publicity_id))
+def _published(notice: service.Notice) -> PublicPublicityRead:
     return PublicPublicityRead(
         kind=notice.kind,
         title=TITLES[notice.kind],
@@ -288,3 +286,80 @@ async def get_public_publicity(publicity_id: uuid.UUID, session: SessionDep, clo
         working_days=notice.working_days,
         status=notice.status,
     )
+
+
+def published_sha256(published: PublicPublicityRead) -> str:
+    """SHA-256 of what a notice publishes, as canonical JSON, without its clock-dependent `status`: the digest its
+    PDF prints, which anyone recomputes from `GET /public/publicity/{id}`."""
+    return fingerprint(published.model_dump(mode="json", exclude={"status"}))
+
+
+# Registered before `/{publicity_id}`, whose parameter would otherwise take "….pdf" and answer 422.
+@public_router.get(
+    "/{publicity_id}.pdf",
+    operation_id="download_public_publicity_pdf",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "The published list as a PDF (Chinese text in reportlab's built-in STSong-Light font).",
+            # Also as application/octet-stream for a client that asks for it (Accept), as the documents' PDFs are:
+            # generic clients (openapi-python-client) then hand the body over as bytes instead of skipping the route.
+            "content": {media: {"schema": {"type": "string", "format": "binary"}} for media in PDF_TYPES},
+            "headers": {
+                "ETag": {"description": "SHA-256 of the PDF bytes.", "schema": {"type": "string"}},
+                "Content-Disposition": {
+                    "description": "attachment, with an RFC 5987 UTF-8 file name.",
+                    "schema": {"type": "string"},
+                },
+            },
+        },
+        304: {"description": "Not modified (If-None-Match matched the ETag)."},
+        **PUBLIC_PROBLEMS,
+    },
+)
+async def download_public_publicity_pdf(
+    publicity_id: uuid.UUID,
+    session: SessionDep,
+    clock: ClockDep,
+    if_none_match: Annotated[str | None, Header(alias="If-None-Match")] = None,
+    accept: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> Response:
+    """The published list (拟支持名单 / 拟认定名单) as a PDF for anyone, without a token, from the notice's first day:
+    title, notice period, each subject's name, lead organization and field, and the SHA-256 of the published
+    content (canonical JSON of `GET /public/publicity/{id}` without `status`), so a printed copy can be checked."""
+    notice = await service.read_public(session, publicity_id, clock)
+    if notice.status == "scheduled":  # not published before its first day
+        raise NotFound("publicity", str(publicity_id))
+    published = _published(notice)
+    source = document_pdf.NoticePdfInput(
+        title=published.title,
+        starts_on=published.starts_on,
+        ends_on=published.ends_on,
+        working_days=published.working_days,
+        entries=tuple(document_pdf.NoticeEntry(e.name, e.lead_org_name, e.field) for e in published.subjects),
+        sha256=published_sha256(published),
+    )
+    pdf = await run_in_threadpool(document_pdf.render_notice, source)
+    etag = f'"{hashlib.sha256(pdf).hexdigest()}"'
+    if if_none_match is not None and etag in (tag.strip() for tag in if_none_match.split(",")):
+        return Response(status_code=304, headers={"ETag": etag})
+    name = quote(f"{published.title}.pdf")
+    disposition = f"attachment; filename=\"publicity-{publicity_id}.pdf\"; filename*=UTF-8''{name}"
+    wanted = accept or ""
+    media = PDF_TYPES[1] if PDF_TYPES[1] in wanted and PDF_TYPES[0] not in wanted else PDF_TYPES[0]
+    return Response(pdf, media_type=media, headers={"ETag": etag, "Content-Disposition": disposition})
+
+
+@public_router.get(
+    "/{publicity_id}",
+    operation_id="get_public_publicity",
+    response_model=PublicPublicityRead,
+    responses=PUBLIC_PROBLEMS,
+)
+async def get_public_publicity(publicity_id: uuid.UUID, session: SessionDep, clock: ClockDep) -> PublicPublicityRead:
+    """What a notice publishes, for anyone, without a token: the title, each subject's name, lead organization and
+    field, and the dates, from the notice's first day (404 before). No ids, no scores, no objections, no contacts."""
+    notice = await service.read_public(session, publicity_id, clock)
+    if notice.status == "scheduled":  # not published before its first day
+        raise NotFound("publicity", str(publicity_id))
+    return _published(notice)
