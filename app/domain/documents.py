@@ -43,14 +43,17 @@ KINDS: dict[str, Kind] = {
 def document_kind(subject_type: str, action: str, to_status: str) -> str | None:
     """The kind of document a transition issues, or None: approval (application `approve`), recognition (center
     `recognize`), a rectification notice (a failed acceptance or an assessment that sends a center to `rectifying`)
-    and a revocation (center `revoke`)."""
+    and a revocation (any decision that revokes a center: `revoke`, a second failed acceptance, a failed
+    rectification review, an assessment)."""
     if subject_type == "application":
         return "approval" if action == "approve" else None
     if subject_type != "center":
         return None
     if action == "recognize":
         return "recognition"
-    if action == "revoke":
+    # Every revocation is decided and notified (domain.md §7): by `revoke`, and when a second failed acceptance, a
+    # failed rectification review or an assessment revokes the center.
+    if to_status == "revoked":
         return "revocation"
     if action in ("record_acceptance", "record_assessment") and to_status == "rectifying":
         return "rectification"

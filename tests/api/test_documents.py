@@ -237,6 +237,38 @@ async def test_recognition_rectification_and_revocation_issue_documents(
     assert "弄虚作假" in text
 
 
+async def test_a_second_failed_acceptance_revokes_with_a_numbered_revocation(
+    client: httpx.AsyncClient, auth: Any, at: Any
+) -> None:
+    """Every revocation is a decision the province notifies, not only `revoke`: the second failed acceptance too."""
+    w, center = await ready_for_acceptance(client, auth)
+    at(beijing(2025, 11, 1))
+    await center_action(client, center["id"], "request_acceptance", w["applicant"])
+    at(beijing(2026, 1, 20))
+    await center_action(
+        client, center["id"], "record_acceptance", w["province"], result="failed", decided_on="2026-01-20"
+    )
+    at(beijing(2026, 3, 1))
+    await center_action(client, center["id"], "request_acceptance", w["applicant"])
+    at(beijing(2026, 4, 1))
+    revoked = await center_action(
+        client, center["id"], "record_acceptance", w["province"], result="failed", decided_on="2026-04-01"
+    )
+    assert revoked["status"] == "revoked"
+    documents = (await client.get(f"{API}/centers/{center['id']}/documents", headers=w["province"])).json()["items"]
+    assert [(d["kind"], d["number"], d["issued_on"]) for d in documents] == [
+        ("rectification", "豫科〔2026〕1号", "2026-01-20"),
+        ("revocation", "豫科〔2026〕2号", "2026-04-01"),
+    ]
+    events = await client.get(f"{API}/events", headers=w["province"], params={"subject_id": center["id"], "limit": 200})
+    numbered = [
+        (e["data"]["document"]["number"], e["data"]["document"]["sha256"])
+        for e in events.json()["items"]
+        if "document" in e["data"]
+    ]
+    assert numbered == [(d["number"], d["sha256"]) for d in documents]  # the feed names each, with its digest
+
+
 async def test_a_recognition_with_a_taken_number_is_a_409(client: httpx.AsyncClient, auth: Any, at: Any) -> None:
     w = await orgs(client, auth)
     center = await import_center(client, w)

@@ -69,17 +69,19 @@ def test_the_default_prefix_is_henans_science_department() -> None:
         ("center", "revoke", "revoked", "revocation"),
         ("center", "record_acceptance", "rectifying", "rectification"),
         ("center", "record_acceptance", "accepted", None),
-        ("center", "record_acceptance", "revoked", None),
+        ("center", "record_acceptance", "revoked", "revocation"),
         ("center", "record_assessment", "rectifying", "rectification"),
         ("center", "record_assessment", "recognized", None),
-        ("center", "record_assessment", "revoked", None),
+        ("center", "record_assessment", "revoked", "revocation"),
         ("center", "record_rectification_review", "rectifying", None),
+        ("center", "record_rectification_review", "revoked", "revocation"),
+        ("center", "record_rectification_review", "recognized", None),
         ("center", "exit", "exited", None),
         ("annual_report", "approve", "approved", None),
         ("annual_report", "recognize", "recognized", None),
     ],
 )
-def test_only_the_four_decisions_issue_documents(
+def test_only_the_four_kinds_of_decision_issue_documents(
     subject_type: str, action: str, to_status: str, kind: str | None
 ) -> None:
     assert rules.document_kind(subject_type, action, to_status) == kind
