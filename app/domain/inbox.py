@@ -135,6 +135,25 @@ class undated:
         return [_item(self.kind, row, as_of, due_on=None, method=self.method, path=where, title=self.title)]
 
 
+@dataclass(frozen=True, slots=True)
+class dated_by:
+    """A step whose date is recorded on its row (the fact `fact`, a date or None): one item, due that day.
+
+    A panel member's reply deadline, the panel's scoring deadline: the dates were set when the step began, so the
+    rule only reads them (a row without one, as a panel set before deadlines existed, is undated)."""
+
+    kind: str
+    method: str
+    path: str
+    title: tuple[str, str]
+    fact: str
+
+    def __call__(self, row: Row, as_of: date) -> list[Item]:
+        where = self.path.format(id=row.subject.id, parent_id=row.parent_id)
+        due = row.facts.get(self.fact)
+        return [_item(self.kind, row, as_of, due_on=due, method=self.method, path=where, title=self.title)]
+
+
 # --- dated sources -------------------------------------------------------------------------------------------------
 
 
@@ -282,7 +301,61 @@ SOURCES: dict[str, Source] = {
             "scores_to_give",
             ("review.score",),
             frozenset({"expert"}),
-            undated("review.score", "PUT", "/applications/{id}/scores/me", ("评审打分", "Score the application")),
+            dated_by(
+                "review.score",
+                "PUT",
+                "/applications/{id}/scores/me",
+                ("评审打分", "Score the application"),
+                "scores_due_on",
+            ),
+            dated=True,
+        ),
+        # issue 16/17: the formal review, the lead's corrections, objections to a notice, invitations to a panel
+        Source(
+            "formal_reviews_to_do",
+            ("application.formal_review",),
+            _PROVINCE,
+            undated(
+                "application.formal_review",
+                "POST",
+                "/applications/{id}/formal-review",
+                ("形式审查", "Do the formal review"),
+            ),
+        ),
+        Source(
+            "applications_to_complete",
+            ("application.complete",),
+            _APPLICANT,
+            undated(
+                "application.complete",
+                "POST",
+                "/applications/{id}/submit",
+                ("补正材料后重新提交", "Complete the evidence and submit again"),
+            ),
+        ),
+        Source(
+            "objections_to_resolve",
+            ("objection.resolve",),
+            _PROVINCE,
+            undated(
+                "objection.resolve",
+                "POST",
+                "/publicity/{parent_id}/objections/{id}/resolve",
+                ("处理公示异议", "Resolve the objection"),
+            ),
+        ),
+        Source(
+            "invitations_to_answer",
+            ("panel.invitation",),
+            frozenset({"expert"}),
+            dated_by(
+                "panel.invitation",
+                "POST",
+                "/applications/{id}/panel/invitation/accept",
+                ("答复评审邀请", "Accept or decline the invitation to the panel"),
+                "reply_by",
+            ),
+            dated=True,
         ),
         # annual reports and change requests
         Source(

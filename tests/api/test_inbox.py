@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, datetime, time
 from typing import Any
 
 import httpx
@@ -22,13 +22,21 @@ from app.db.repositories.inbox import QUERIES, SYSTEM, Scope, rows_for
 from app.domain.inbox import SOURCES
 from app.services import reminders
 from tests.api.helpers import (
+    SHANGHAI,
     World,
     act,
+    answer_invitation,
     draft,
+    draw_panel,
+    experts,
     fast_track,
+    formal_review,
     make_world,
+    open_call,
     other_lead,
+    pinned_clock,
     recommended,
+    reviewed,
     score,
     submitted,
     under_review,
@@ -77,6 +85,9 @@ async def seeded(client: httpx.AsyncClient, auth: Any) -> Seeded:
     ids["recommended"] = (await recommended(client, worlds[1]))["id"]
     app, panel = await under_review(client, worlds[2], auth)
     ids["under_review"] = app["id"]
+    # The panel's scoring deadline, set when the review opened (TIC_SCORE_DAYS after that day).
+    review = await client.get(f"/api/v1/applications/{app['id']}/review", headers=w.province)
+    ids["scores_due_on"] = review.json()["scores_due_on"]
     await score(client, app["id"], auth, panel[0], criteria(80), expected=201)
     ids["state_submitted"] = (
         await act(client, (await draft(client, w, state_applicant))["id"], "submit", state_applicant)
@@ -246,7 +257,13 @@ def expected(s: Seeded, role: str, as_of: str) -> list[tuple[str, str, str | Non
         ],
         "state_applicant": c3_reports,
         "expert": [
-            ("review.score", i["under_review"], None, False, f"PUT {API}/applications/{i['under_review']}/scores/me")
+            (
+                "review.score",
+                i["under_review"],
+                i["scores_due_on"],
+                as_of > i["scores_due_on"],
+                f"PUT {API}/applications/{i['under_review']}/scores/me",
+            )
         ],
         "scored_expert": [],
         "third_party": [
@@ -530,3 +547,73 @@ async def test_a_report_written_but_not_submitted_is_listed_with_its_submit_acti
         ("2025-01-31", f"POST {API}/centers/{c3}/annual-reports/{written}/submit"),
         ("2026-01-31", f"POST {API}/centers/{c3}/annual-reports"),
     ]
+
+
+# --- the sources of issue 16 and 17 §1: formal reviews, corrections, objections, invitations ----------------------
+
+
+def kinds(body: dict[str, Any], subject_id: str) -> list[str]:
+    return [item["kind"] for item in body["items"] if item["subject"]["id"] == subject_id]
+
+
+async def test_formal_reviews_corrections_objections_and_invitations_reach_the_right_inbox(
+    client: httpx.AsyncClient, auth: Any
+) -> None:
+    w = await make_world(client, auth)
+    today = date.today().isoformat()
+    # The province's step on a recommended application is the formal review; open_review only once it is complete.
+    waiting = await recommended(client, w, formally_reviewed=False)
+    assert kinds(await inbox(client, w.province), waiting["id"]) == ["application.formal_review"]
+    await formal_review(client, waiting["id"], w.province)
+    assert kinds(await inbox(client, w.province), waiting["id"]) == ["application.open_review"]
+
+    # An incomplete outcome puts the correction in the lead's inbox, and nobody else's.
+    org, applicant = await other_lead(client, w, auth)
+    lead_world = replace(w, lead=org, applicant=applicant)
+    returned = await recommended(client, lead_world, formally_reviewed=False)
+    checklist = (await client.get(f"/api/v1/applications/{returned['id']}/formal-review", headers=w.province)).json()
+    verdicts = {item["rule"]: {"verdict": "doubtful", "note": "待补正"} for item in checklist["evidence"]}
+    await formal_review(
+        client, returned["id"], w.province, verdicts=verdicts, outcome="incomplete", missing=["审计报告"]
+    )
+    mine = await inbox(client, applicant)
+    assert [(i["kind"], i["action"]) for i in mine["items"] if i["subject"]["id"] == returned["id"]] == [
+        ("application.complete", {"method": "POST", "path": f"{API}/applications/{returned['id']}/submit"})
+    ]
+    assert kinds(await inbox(client, w.applicant), returned["id"]) == []
+
+    # A drawn panel: each member's invitation is due on its reply deadline, in that expert's inbox only.
+    pool = await experts(client, w.province, 5)
+    await draw_panel(client, waiting["id"], w.province, backups=0)
+    invited = await inbox(client, auth("expert", expert_id=pool[0]["id"]))
+    (item,) = [i for i in invited["items"] if i["subject"]["id"] == waiting["id"]]
+    assert item["kind"] == "panel.invitation"
+    assert item["due_on"] > today  # the reply deadline, TIC_EXPERT_REPLY_DAYS from the draw
+    assert item["action"] == {"method": "POST", "path": f"{API}/applications/{waiting['id']}/panel/invitation/accept"}
+    assert (await answer_invitation(client, waiting["id"], auth, pool[0]["id"])).status_code == 200
+    assert kinds(await inbox(client, auth("expert", expert_id=pool[0]["id"])), waiting["id"]) == []
+    assert kinds(await inbox(client, auth("expert", expert_id=pool[1]["id"])), waiting["id"]) == ["panel.invitation"]
+
+    # An objection to a notice waits for the province, named after the entry it objects to.
+    concluded, _ = await reviewed(client, replace(w, call=await open_call(client, w.province)), auth)
+    notices = (await client.get("/api/v1/publicity", params={"limit": 200}, headers=w.province)).json()["items"]
+    notice = next(n for n in notices if [e["subject_id"] for e in n["subjects"]] == [concluded["id"]])
+    body = {
+        "subject_id": concluded["id"],
+        "summary": "数据存疑",
+        "objector_name": "赵六",
+        "objector_contact": "13800000000",
+        "received_on": notice["starts_on"],
+    }
+    with pinned_clock(client, datetime.combine(date.fromisoformat(notice["ends_on"]), time(12), SHANGHAI)):
+        recorded = await client.post(f"/api/v1/publicity/{notice['id']}/objections", json=body, headers=w.province)
+    assert recorded.status_code == 201, recorded.text
+    objection = recorded.json()
+    province = await inbox(client, w.province)
+    (item,) = [i for i in province["items"] if i["kind"] == "objection.resolve"]
+    assert item["subject"] == {"type": "objection", "id": objection["id"], "name": concluded["proposed_name"]}
+    assert item["action"] == {
+        "method": "POST",
+        "path": f"{API}/publicity/{notice['id']}/objections/{objection['id']}/resolve",
+    }
+    assert "赵六" not in str(province)

@@ -33,6 +33,8 @@ from app.db.models import (
     ChangeRequestRecord,
     OrganizationRecord,
     PanelMemberRecord,
+    PublicityObjectionRecord,
+    PublicitySubjectRecord,
     ReviewScoreRecord,
 )
 from app.domain.inbox import Row, Subject
@@ -157,16 +159,59 @@ def _applications_to_revise(scope: Scope) -> Select[Any] | None:
 
 
 def _scores_to_give(scope: Scope) -> Select[Any] | None:
-    """Panels with review open on which the expert has not scored the current round."""
-    if scope.role != "expert":
+    """Panels with review open on which an accepted member has not scored the current round, due on the panel's
+    scoring deadline (TIC_SCORE_DAYS after the review opened). The worker (system) reads every such member."""
+    if scope.role not in ("expert", SYSTEM):
         return None
-    on_panel = exists().where(PanelMemberRecord.application_id == _A.id, PanelMemberRecord.expert_id == scope.expert_id)
+    _P = PanelMemberRecord
+    mine = _P.expert_id == scope.expert_id if scope.role == "expert" else literal(True)
     scored = exists().where(
         ReviewScoreRecord.application_id == _A.id,
-        ReviewScoreRecord.expert_id == scope.expert_id,
+        ReviewScoreRecord.expert_id == _P.expert_id,
         ReviewScoreRecord.round == _A.review_round,
     )
-    return _applications("scores_to_give", ("under_review",), and_(on_panel, ~scored))
+    return (
+        select(*_columns("scores_to_give", "application", _A.id, _A.proposed_name, scores_due_on=_A.scores_due_on))
+        .join(_P, _P.application_id == _A.id)
+        .where(_A.status == "under_review", _P.status == "accepted", mine, ~scored)
+    )
+
+
+def _invitations_to_answer(scope: Scope) -> Select[Any] | None:
+    """Drawn panel members who have not answered their invitation yet, due on their reply deadline."""
+    if scope.role not in ("expert", SYSTEM):
+        return None
+    _P = PanelMemberRecord
+    mine = _P.expert_id == scope.expert_id if scope.role == "expert" else literal(True)
+    return (
+        select(*_columns("invitations_to_answer", "application", _A.id, _A.proposed_name, reply_by=_P.reply_by))
+        .join(_P, _P.application_id == _A.id)
+        .where(_A.status.in_(("recommended", "reviewed", "under_review")), _P.status == "invited", mine)
+    )
+
+
+def _formal_reviews_to_do(scope: Scope) -> Select[Any] | None:
+    if scope.role != "province":
+        return None
+    return _applications("formal_reviews_to_do", ("recommended",), _A.formal_review_outcome.is_(None))
+
+
+def _applications_to_complete(scope: Scope) -> Select[Any] | None:
+    if scope.role != "applicant":
+        return None
+    return _applications("applications_to_complete", ("incomplete",), _A.lead_org_id == scope.org_id)
+
+
+def _objections_to_resolve(scope: Scope) -> Select[Any] | None:
+    """Open objections (异议), named after the notice's entry they object to; the parent is the notice."""
+    if scope.role != "province":
+        return None
+    _O, _S = PublicityObjectionRecord, PublicitySubjectRecord
+    return (
+        select(*_columns("objections_to_resolve", "objection", _O.id, _S.name, _O.notice_id))
+        .join(_S, and_(_S.notice_id == _O.notice_id, _S.subject_id == _O.subject_id))
+        .where(_O.status == "open")
+    )
 
 
 _R = AnnualReportRecord
@@ -316,12 +361,21 @@ def _cycles_to_finalize(scope: Scope) -> Select[Any] | None:
 
 QUERIES: dict[str, Callable[[Scope], Select[Any] | None]] = {
     "applications_to_recommend": _applications_to_recommend,
-    "applications_to_open_review": _province_only("applications_to_open_review", ("recommended",)),
+    # Only once the formal review is complete: before, the province's step is the formal review itself.
+    "applications_to_open_review": lambda scope: (
+        _applications("applications_to_open_review", ("recommended",), _A.formal_review_outcome == "complete")
+        if scope.role == "province"
+        else None
+    ),
     "applications_to_conclude_review": _province_only("applications_to_conclude_review", ("under_review",)),
     "applications_to_decide": _province_only("applications_to_decide", ("reviewed",)),
     "applications_to_submit": _applications_to_submit,
     "applications_to_revise": _applications_to_revise,
     "scores_to_give": _scores_to_give,
+    "invitations_to_answer": _invitations_to_answer,
+    "formal_reviews_to_do": _formal_reviews_to_do,
+    "applications_to_complete": _applications_to_complete,
+    "objections_to_resolve": _objections_to_resolve,
     "reports_to_endorse": _reports_to_endorse,
     "reports_to_accept": _reports_to_accept,
     "changes_to_endorse": _changes_to_endorse,

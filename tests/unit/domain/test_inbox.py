@@ -62,7 +62,27 @@ UNDATED = [
         "/applications/s-1/resubmit",
         ("提交修改后的建设方案", "Resubmit the revised plan"),
     ),
-    ("scores_to_give", "review.score", "PUT", "/applications/s-1/scores/me", ("评审打分", "Score the application")),
+    (
+        "formal_reviews_to_do",
+        "application.formal_review",
+        "POST",
+        "/applications/s-1/formal-review",
+        ("形式审查", "Do the formal review"),
+    ),
+    (
+        "applications_to_complete",
+        "application.complete",
+        "POST",
+        "/applications/s-1/submit",
+        ("补正材料后重新提交", "Complete the evidence and submit again"),
+    ),
+    (
+        "objections_to_resolve",
+        "objection.resolve",
+        "POST",
+        "/publicity/p-1/objections/s-1/resolve",
+        ("处理公示异议", "Resolve the objection"),
+    ),
     (
         "reports_to_endorse",
         "annual_report.endorse",
@@ -145,9 +165,11 @@ def test_an_undated_source_yields_one_undated_item_with_its_action(
 
 
 def test_every_kind_is_yielded_by_one_source_and_the_registry_is_keyed_by_name() -> None:
-    assert len(KINDS) == len(set(KINDS)) == 24
+    assert len(KINDS) == len(set(KINDS)) == 28
     assert all(name == source.name for name, source in SOURCES.items())
     assert {s.name for s in SOURCES.values() if s.dated} == {
+        "scores_to_give",
+        "invitations_to_answer",
         "applications_to_submit",
         "rectification_reviews",
         "center_deadlines",
@@ -159,14 +181,20 @@ def test_every_kind_is_yielded_by_one_source_and_the_registry_is_keyed_by_name()
     ("role", "names"),
     [
         ("observer", set()),
-        ("expert", {"scores_to_give"}),
+        ("expert", {"scores_to_give", "invitations_to_answer"}),
         (
             "supervisor",
             {"applications_to_recommend", "reports_to_endorse", "changes_to_endorse"},
         ),
         (
             "applicant",
-            {"applications_to_submit", "applications_to_revise", "center_deadlines", "extensions_expiring"},
+            {
+                "applications_to_submit",
+                "applications_to_revise",
+                "applications_to_complete",
+                "center_deadlines",
+                "extensions_expiring",
+            },
         ),
         (
             "third_party",
@@ -182,10 +210,52 @@ def test_the_province_reads_every_source_but_the_leads_experts_and_applicants() 
     assert {s.name for s in sources_for("province")} == set(SOURCES) - {
         "applications_to_submit",
         "applications_to_revise",
+        "applications_to_complete",
         "scores_to_give",
+        "invitations_to_answer",
         "center_deadlines",
         "extensions_expiring",
     }
+
+
+# --- steps dated on their row: scores and invitations to a panel ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("source", "fact", "kind", "method", "path", "title"),
+    [
+        (
+            "scores_to_give",
+            "scores_due_on",
+            "review.score",
+            "PUT",
+            "/applications/s-1/scores/me",
+            ("评审打分", "Score the application"),
+        ),
+        (
+            "invitations_to_answer",
+            "reply_by",
+            "panel.invitation",
+            "POST",
+            "/applications/s-1/panel/invitation/accept",
+            ("答复评审邀请", "Accept or decline the invitation to the panel"),
+        ),
+    ],
+)
+@pytest.mark.parametrize(
+    ("as_of", "overdue"), [(date(2026, 3, 9), False), (date(2026, 3, 10), False), (date(2026, 3, 11), True)]
+)
+def test_a_panel_step_is_due_on_the_date_recorded_with_it(
+    source: str, fact: str, kind: str, method: str, path: str, title: tuple[str, str], as_of: date, overdue: bool
+) -> None:
+    subject = Subject("application", "s-1", "申报")
+    item = one(source, as_of, subject, None, **{fact: date(2026, 3, 10)})
+    assert (item.kind, item.subject, item.due_on, item.overdue) == (kind, subject, date(2026, 3, 10), overdue)
+    assert (item.method, item.path, item.title_zh, item.title_en) == (method, API + path, *title)
+    assert item.stage() == ("overdue" if overdue else "due")
+    # A panel set before deadlines existed has none: listed, undated, never reminded.
+    undated_item = one(source, as_of, subject, None)
+    assert (undated_item.due_on, undated_item.overdue, undated_item.stage()) == (None, False, None)
 
 
 # --- applications to submit ------------------------------------------------------------------------------------
