@@ -57,32 +57,45 @@ def _wrap(text: str, font: str, size: float, width: float) -> list[str]:
     return [*lines, line]
 
 
+class _Sheet:
+    """An A4 canvas written top-down: a centred title, then wrapped lines (continuations indented), new pages as
+    needed. `invariant=True` leaves the creation date out, so the same input gives the same bytes (the ETag)."""
+
+    def __init__(self, title: str) -> None:
+        _font()
+        self.buffer = io.BytesIO()
+        self.canvas = Canvas(self.buffer, pagesize=A4, invariant=True)
+        self.canvas.setTitle(title)
+        self.width, self.height = A4
+        self.left, self.y = 25 * mm, self.height - 30 * mm
+        self.usable = self.width - 2 * self.left
+        self.canvas.setFont(FONT, 16)
+        for part in _wrap(title, FONT, 16, self.usable):
+            self.canvas.drawCentredString(self.width / 2, self.y, part)
+            self.y -= 9 * mm
+
+    def line(self, text: str, *, font: str = FONT, size: float = 11, gap: float = 7 * mm) -> None:
+        for index, part in enumerate(_wrap(text, font, size, self.usable - 8 * mm)):
+            if self.y < 25 * mm:
+                self.canvas.showPage()
+                self.y = self.height - 25 * mm
+            self.canvas.setFont(font, size)
+            self.canvas.drawString(self.left + (8 * mm if index else 0), self.y, part)
+            self.y -= gap
+
+    def skip(self, space: float) -> None:
+        self.y -= space
+
+    def pdf(self) -> bytes:
+        self.canvas.save()
+        return self.buffer.getvalue()
+
+
 def render(doc: PdfInput) -> bytes:
     """The PDF bytes. Deterministic for the same input (no creation date), so the ETag can be the content's."""
-    _font()
-    buffer = io.BytesIO()
-    canvas = Canvas(buffer, pagesize=A4, invariant=True)
-    canvas.setTitle(rules.title(doc.kind, doc.subject_name))
-    canvas.setSubject(doc.number)
-    width, height = A4
-    left, y = 25 * mm, height - 30 * mm
-
-    usable = width - 2 * left
-
-    def line(text: str, *, font: str = FONT, size: float = 11, gap: float = 7 * mm) -> None:
-        nonlocal y
-        for index, part in enumerate(_wrap(text, font, size, usable - 8 * mm)):
-            if y < 25 * mm:
-                canvas.showPage()
-                y = height - 25 * mm
-            canvas.setFont(font, size)
-            canvas.drawString(left + (8 * mm if index else 0), y, part)
-            y -= gap
-
-    canvas.setFont(FONT, 16)
-    for part in _wrap(rules.title(doc.kind, doc.subject_name), FONT, 16, usable):
-        canvas.drawCentredString(width / 2, y, part)
-        y -= 9 * mm
+    sheet = _Sheet(rules.title(doc.kind, doc.subject_name))
+    sheet.canvas.setSubject(doc.number)
+    line = sheet.line
     line(doc.number, size=12, gap=10 * mm)
     line(f"文件类型：{rules.KINDS[doc.kind].label_zh}")
     line(f"成文日期：{doc.issued_on.isoformat()}")
@@ -90,14 +103,13 @@ def render(doc: PdfInput) -> bytes:
     line(f"对象标识：{doc.subject_id}", gap=10 * mm)
     for label, value in rules.content_lines(doc.content):
         line(f"{label}：{value}")
-    y -= 5 * mm
+    sheet.skip(5 * mm)
     line("核验：本文件决定内容（规范化 JSON）的 SHA-256 摘要，与公开事件流所载一致：", size=10)
     line(f"SHA-256: {doc.sha256}", font=MONO, size=9)
     if doc.event_seq is not None:
         line(f"Event seq: {doc.event_seq}", font=MONO, size=9)
     line(rules.ISSUER, gap=7 * mm)
-    canvas.save()
-    return buffer.getvalue()
+    return sheet.pdf()
 
 
 @dataclass(frozen=True)
@@ -121,28 +133,8 @@ class NoticePdfInput:
 
 def render_notice(notice: NoticePdfInput) -> bytes:
     """The published list of a 公示 as a PDF, with the digest of what it publishes (the public JSON's content)."""
-    _font()
-    buffer = io.BytesIO()
-    canvas = Canvas(buffer, pagesize=A4, invariant=True)
-    canvas.setTitle(notice.title)
-    width, height = A4
-    left, y = 25 * mm, height - 30 * mm
-    usable = width - 2 * left
-
-    def line(text: str, *, font: str = FONT, size: float = 11, gap: float = 7 * mm) -> None:
-        nonlocal y
-        for index, part in enumerate(_wrap(text, font, size, usable - 8 * mm)):
-            if y < 25 * mm:
-                canvas.showPage()
-                y = height - 25 * mm
-            canvas.setFont(font, size)
-            canvas.drawString(left + (8 * mm if index else 0), y, part)
-            y -= gap
-
-    canvas.setFont(FONT, 16)
-    for part in _wrap(notice.title, FONT, 16, usable):
-        canvas.drawCentredString(width / 2, y, part)
-        y -= 9 * mm
+    sheet = _Sheet(notice.title)
+    line = sheet.line
     line(
         f"公示期：{notice.starts_on.isoformat()} 至 {notice.ends_on.isoformat()}（{notice.working_days}个工作日）",
         gap=10 * mm,
@@ -150,13 +142,12 @@ def render_notice(notice: NoticePdfInput) -> bytes:
     for number, entry in enumerate(notice.entries, start=1):
         line(f"{number}. {entry.name}")
         line(f"   牵头单位：{entry.lead_org_name}    领域：{_field_zh(entry.field)}", size=10)
-    y -= 5 * mm
+    sheet.skip(5 * mm)
     line("公示期内如有异议，请以书面形式向河南省科学技术厅反映。", size=10)
     line("核验：本名单公开内容（规范化 JSON）的 SHA-256 摘要：", size=10)
     line(f"SHA-256: {notice.sha256}", font=MONO, size=9)
     line(rules.ISSUER, gap=7 * mm)
-    canvas.save()
-    return buffer.getvalue()
+    return sheet.pdf()
 
 
 def _field_zh(code: str) -> str:

@@ -3,16 +3,15 @@ their subject. They are issued by the decisions themselves (approve, recognize, 
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from typing import Annotated, Any
-from urllib.parse import quote
 
 from fastapi import APIRouter, Header
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 
 from app.api.deps import ModelResponse, Page, PageDep, PrincipalDep, SessionDep, paginate
+from app.api.pdf import pdf_ok, pdf_response
 from app.api.problems import responses
 from app.api.v1.documents.schemas import DocumentRead, DocumentSubject
 from app.domain import documents as rules
@@ -21,7 +20,6 @@ from app.services import documents as service
 
 router = APIRouter(tags=["documents"])
 API = "/api/v1"
-PDF_TYPES = ("application/pdf", "application/octet-stream")
 
 
 def _read(document: Any, event_seq: int | None = None) -> DocumentRead:
@@ -46,31 +44,13 @@ def _read(document: Any, event_seq: int | None = None) -> DocumentRead:
     )
 
 
-def _content_disposition(number: str, document_id: uuid.UUID) -> str:
-    """RFC 6266 with an RFC 5987 UTF-8 name (豫科〔2026〕17号.pdf) and a plain ASCII fallback for old clients."""
-    return f"attachment; filename=\"document-{document_id}.pdf\"; filename*=UTF-8''{quote(rules.pdf_file_name(number))}"
-
-
 # Registered before `/documents/{document_id}`, whose parameter would otherwise take "….pdf" and answer 422.
 @router.get(
     "/documents/{document_id}.pdf",
     operation_id="download_document_pdf",
     response_class=Response,
     responses={
-        200: {
-            "description": "The document as a PDF (Chinese text in reportlab's built-in STSong-Light CID font).",
-            # The same bytes as application/octet-stream for a client that asks for it (Accept): generic clients
-            # (openapi-python-client) know that type and hand the body over as bytes instead of skipping the route.
-            "content": {media: {"schema": {"type": "string", "format": "binary"}} for media in PDF_TYPES},
-            "headers": {
-                "ETag": {"description": "SHA-256 of the PDF bytes.", "schema": {"type": "string"}},
-                "Content-Disposition": {
-                    "description": "attachment, with the number as an RFC 5987 UTF-8 file name.",
-                    "schema": {"type": "string"},
-                },
-            },
-        },
-        304: {"description": "Not modified (If-None-Match matched the ETag)."},
+        **pdf_ok("The document as a PDF (Chinese text in reportlab's built-in STSong-Light CID font)."),
         **responses("not-found"),
     },
 )
@@ -85,14 +65,8 @@ async def download_document_pdf(
     canonical data (with the feed seq of its event), so a printed copy can be checked against the feed."""
     source = await service.pdf_source(session, principal, document_id)
     pdf = await run_in_threadpool(document_pdf.render, source)
-    etag = f'"{hashlib.sha256(pdf).hexdigest()}"'
-    headers = {"ETag": etag, "Content-Disposition": _content_disposition(source.number, document_id)}
-    if if_none_match is not None and etag in (tag.strip() for tag in if_none_match.split(",")):
-        return Response(status_code=304, headers={"ETag": etag})
-    # application/pdf unless the client asks for octet-stream and not for PDF.
-    wanted = accept or ""
-    media = PDF_TYPES[1] if PDF_TYPES[1] in wanted and PDF_TYPES[0] not in wanted else PDF_TYPES[0]
-    return Response(pdf, media_type=media, headers=headers)
+    # Offered under its number (豫科〔2026〕17号.pdf).
+    return pdf_response(pdf, rules.pdf_file_name(source.number), f"document-{document_id}.pdf", if_none_match, accept)
 
 
 @router.get(

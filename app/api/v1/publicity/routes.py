@@ -4,11 +4,9 @@ ended and every objection against the subject is resolved (none upheld)."""
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from datetime import date, datetime
 from typing import Annotated, Literal
-from urllib.parse import quote
 
 from fastapi import APIRouter, Header, Query, Response
 from fastapi.concurrency import run_in_threadpool
@@ -27,6 +25,7 @@ from app.api.deps import (
     page_response,
     versioned,
 )
+from app.api.pdf import pdf_ok, pdf_response
 from app.api.problems import responses
 from app.api.v1.common import Id, Reason, ShortText, Strict
 from app.domain import publicity as rules
@@ -139,7 +138,6 @@ class ObjectionRead(BaseModel):
     version: int
 
 
-PDF_TYPES = ("application/pdf", "application/octet-stream")
 # No token on the public reads, so no 401: a malformed id is 422 and an unknown or unpublished notice 404.
 PUBLIC_PROBLEMS = {status: entry for status, entry in responses("not-found").items() if status != 401}
 
@@ -300,20 +298,7 @@ def published_sha256(published: PublicPublicityRead) -> str:
     operation_id="download_public_publicity_pdf",
     response_class=Response,
     responses={
-        200: {
-            "description": "The published list as a PDF (Chinese text in reportlab's built-in STSong-Light font).",
-            # Also as application/octet-stream for a client that asks for it (Accept), as the documents' PDFs are:
-            # generic clients (openapi-python-client) then hand the body over as bytes instead of skipping the route.
-            "content": {media: {"schema": {"type": "string", "format": "binary"}} for media in PDF_TYPES},
-            "headers": {
-                "ETag": {"description": "SHA-256 of the PDF bytes.", "schema": {"type": "string"}},
-                "Content-Disposition": {
-                    "description": "attachment, with an RFC 5987 UTF-8 file name.",
-                    "schema": {"type": "string"},
-                },
-            },
-        },
-        304: {"description": "Not modified (If-None-Match matched the ETag)."},
+        **pdf_ok("The published list as a PDF (Chinese text in reportlab's built-in STSong-Light font)."),
         **PUBLIC_PROBLEMS,
     },
 )
@@ -340,14 +325,7 @@ async def download_public_publicity_pdf(
         sha256=published_sha256(published),
     )
     pdf = await run_in_threadpool(document_pdf.render_notice, source)
-    etag = f'"{hashlib.sha256(pdf).hexdigest()}"'
-    if if_none_match is not None and etag in (tag.strip() for tag in if_none_match.split(",")):
-        return Response(status_code=304, headers={"ETag": etag})
-    name = quote(f"{published.title}.pdf")
-    disposition = f"attachment; filename=\"publicity-{publicity_id}.pdf\"; filename*=UTF-8''{name}"
-    wanted = accept or ""
-    media = PDF_TYPES[1] if PDF_TYPES[1] in wanted and PDF_TYPES[0] not in wanted else PDF_TYPES[0]
-    return Response(pdf, media_type=media, headers={"ETag": etag, "Content-Disposition": disposition})
+    return pdf_response(pdf, f"{published.title}.pdf", f"publicity-{publicity_id}.pdf", if_none_match, accept)
 
 
 @public_router.get(
