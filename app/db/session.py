@@ -8,8 +8,9 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
+from sqlalchemy import event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import Session
 
@@ -69,16 +70,26 @@ def start_embedded(data_dir: Path, *, cleanup: Literal["stop", "delete"] = "stop
     return server.url
 
 
+def _refuse_closed(dbapi_connection: Any, connection_record: Any, connection_proxy: Any) -> None:
+    """At checkout, a pooled connection whose socket the server has already closed (a terminated backend, a restart)
+    is replaced before any statement goes out on it. asyncpg learns of the close as soon as the event loop reads the
+    server's FATAL and EOF, so this check costs no round trip; SQLAlchemy's pool takes DisconnectionError here as
+    "invalidate this one and check out another"."""
+    if dbapi_connection.driver_connection.is_closed():
+        raise DisconnectionError("the server closed this pooled connection")
+
+
 def create_engine(
     url: str, *, pool_size: int = 10, max_overflow: int = 10, statement_timeout_ms: int = 15000, **kwargs: Any
 ) -> AsyncEngine:
-    return create_async_engine(
+    engine = create_async_engine(
         async_url(url),
         pool_size=pool_size,
         max_overflow=max_overflow,
-        # No pool_pre_ping: it cost every request three round trips (BEGIN; ";"; ROLLBACK). A connection PostgreSQL
-        # dropped is found by the statement that meets it: SQLAlchemy then invalidates it and every connection pooled
-        # before it; a read (`RetryFirstStatement`) runs that statement once more on a fresh connection.
+        # No pool_pre_ping: it cost every request three round trips (BEGIN; ";"; ROLLBACK). A pooled connection the
+        # server has closed is replaced at checkout (`_refuse_closed`, no round trip); one that dies later is found by
+        # the statement that meets it: SQLAlchemy then invalidates it and every connection pooled before it, and a
+        # read (`RetryFirstStatement`) runs that statement once more on a fresh connection.
         connect_args={
             "server_settings": {
                 "statement_timeout": str(statement_timeout_ms),
@@ -89,6 +100,8 @@ def create_engine(
         },
         **kwargs,
     )
+    event.listen(engine.sync_engine, "checkout", _refuse_closed)
+    return engine
 
 
 class RetryFirstStatement(Session):
@@ -96,8 +109,10 @@ class RetryFirstStatement(Session):
     connection it went out on turns out to be dead (PostgreSQL restarted, a backend was terminated, a network blip).
 
     That is safe because a read changes nothing and runs in autocommit: nothing ran before the first statement and
-    there is no transaction to lose. Writes are not retried: a write that meets a dead connection answers 503
-    (database-unavailable) and the client decides, as before. Either way SQLAlchemy invalidates the dead connection
+    there is no transaction to lose. A connection closed while it sat in the pool is already replaced at checkout
+    (`_refuse_closed`), for reads and writes alike; this covers one that dies between checkout and its first
+    statement. Writes are not retried: a write that meets a dead connection answers 503 (database-unavailable) and the
+    client decides, as before. Either way SQLAlchemy invalidates the dead connection
     and every connection pooled before it, so the next requests get fresh ones.
     """
 
