@@ -16,6 +16,8 @@ from app.api import openapi, problems
 from app.api.auth import TokenVerifier
 from app.api.middleware import UPLOAD_ENVELOPE_BYTES, Metrics, RequestContextMiddleware
 from app.api.ops import router as ops_router
+from app.api.routing import mount_flat
+from app.api.v1 import DEPENDENCIES as V1_DEPENDENCIES
 from app.api.v1 import router as v1_router
 from app.db.embedded import ConnectionProbe, DatabaseWatch, Watchdog, embedded_server, terminate_process
 from app.db.session import create_engine, create_sessionmaker
@@ -112,7 +114,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_upload_bytes=settings.attachment_max_bytes + UPLOAD_ENVELOPE_BYTES,
     )
     app.include_router(ops_router)
-    app.include_router(v1_router, prefix="/api/v1")
+    mount_flat(app, v1_router, prefix="/api/v1", dependencies=V1_DEPENDENCIES)
     return app
 
 

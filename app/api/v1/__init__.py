@@ -25,8 +25,12 @@ from app.api.v1.reports.routes import router as reports_router
 from app.api.v1.reviews.routes import router as reviews_router
 from app.api.v1.webhooks.routes import router as webhooks_router
 
-# Every date a v1 request carries is judged on the request's day (app/api/dates.py), bound before validation.
-router = APIRouter(dependencies=[Depends(bind_request_day)])
+# Every date a v1 request carries is judged on the request's day (app/api/dates.py), bound before validation: app.main
+# mounts every route below with these dependencies in front (app/api/routing.py says why the routes are mounted flat).
+DEPENDENCIES = [Depends(bind_request_day)]
+
+# Each resource router's routes, in matching order, carrying their prefix, tags and dependencies.
+router = APIRouter()
 for sub in (
     reference_router,
     organizations_router,
@@ -50,4 +54,4 @@ for sub in (
     documents_router,
     webhooks_router,
 ):
-    router.include_router(sub)
+    router.routes.extend(sub.routes)
