@@ -270,7 +270,9 @@ class ModelResponse(JSONResponse):
     route's `response_model` is not run again (FastAPI leaves a returned Response alone)."""
 
     def render(self, content: Any) -> bytes:
-        return content.model_dump_json().encode() if isinstance(content, BaseModel) else super().render(content)
+        if isinstance(content, BaseModel):
+            return content.__pydantic_serializer__.to_json(content)  # bytes, without a str in between
+        return super().render(content)
 
 
 def versioned(

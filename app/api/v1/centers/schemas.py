@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 
 from app.api.dates import ConstructionEnd, ConstructionStart, DecisionDate, RecordedDecisionDate, ReportYear
 from app.api.deps import JsonText
+from app.api.trusted import constructor
 from app.api.v1.annual_reports.schemas import AnnualFigures
 from app.api.v1.common import (
     FieldCode,
@@ -152,12 +153,16 @@ def center_read(record: Any, allowed: list[str]) -> CenterRead:
 
 
 _CENTER_READ_FIELDS = tuple(name for name in CenterRead.model_fields if name != "allowed_actions")
+_construct_center_read = constructor(CenterRead)
 
 
 def center_read_row(row: Mapping[Any, Any], allowed: list[str]) -> CenterRead:
     """A center read from a lean read's row (app.services.centers.read): its columns are already the contract's
-    types (dates, UUIDs, decoded JSONB), so the model is built without validating them a second time."""
-    return CenterRead.model_construct(**{name: row[name] for name in _CENTER_READ_FIELDS}, allowed_actions=allowed)
+    types (dates, UUIDs, decoded JSONB), so the model is built without validating them a second time
+    (app/api/trusted.py)."""
+    values = {name: row[name] for name in _CENTER_READ_FIELDS}
+    values["allowed_actions"] = allowed
+    return _construct_center_read(values)
 
 
 class CenterActionBody(Strict):
