@@ -113,8 +113,11 @@ class Lifecycle(Generic[F]):
 
     def allowed(self, actor: Principal, facts: F) -> list[str]:
         """The actions `views` marks allowed, in the same order (the lifecycle's action order)."""
-        open_now = set(self.table_open(actor, facts))
-        return [a for a in self.actions(facts) if a in open_now and not self.blockers(a, actor, facts)]
+        # Only actions the table opens can be allowed (the others' blockers are the table's), so only they are judged,
+        # in the lifecycle's action order.
+        order = self.machine_of(facts).action_order()
+        open_now = sorted(self.table_open(actor, facts), key=order.__getitem__)
+        return [a for a in open_now if not self.blockers(a, actor, facts)]
 
     def views(self, actor: Principal, facts: F) -> list[ActionView]:
         out = []

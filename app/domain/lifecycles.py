@@ -47,6 +47,10 @@ class StateMachine:
     transitions: tuple[Transition, ...]
     # Built once in __post_init__ so `find` is a dict look-up; excluded from equality and repr because it is derived.
     _index: dict[tuple[str, str], Transition] = field(default_factory=dict, init=False, repr=False, compare=False)
+    # Derived on first use and kept (the table never changes): action order, and the actions open per (state, role).
+    # A page of 50 centers asks for both 50 times.
+    _order: dict[str, int] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _open: dict[tuple[str, str], tuple[str, ...]] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         # A malformed table is a programming error; failing at import time beats a wrong 409 in production.
@@ -77,11 +81,14 @@ class StateMachine:
 
     def allowed_actions(self, state: str, role: str) -> list[str]:
         """Actions `role` may take from `state`, in table order, each once."""
-        allowed: list[str] = []
-        for row in self.transitions:
-            if row.source == state and role in row.roles and row.action not in allowed:
-                allowed.append(row.action)
-        return allowed
+        found = self._open.get((state, role))
+        if found is None:
+            allowed: list[str] = []
+            for row in self.transitions:
+                if row.source == state and role in row.roles and row.action not in allowed:
+                    allowed.append(row.action)
+            found = self._open[(state, role)] = tuple(allowed)
+        return list(found)
 
     def decide(self, state: str, action: str, role: str, target: str | None = None) -> str:
         """The state `action` by `role` leads to from `state`.
@@ -103,7 +110,15 @@ class StateMachine:
 
     def actions(self) -> list[str]:
         """Every distinct action name, in table order."""
-        return list(dict.fromkeys(row.action for row in self.transitions))
+        return list(self.action_order())
+
+    def action_order(self) -> dict[str, int]:
+        """Each distinct action name and its place in table order (its first row)."""
+        if not self._order:
+            self._order.update(
+                (action, i) for i, action in enumerate(dict.fromkeys(r.action for r in self.transitions))
+            )
+        return self._order
 
     def as_dict(self) -> dict[str, Any]:
         """The machine as JSON-ready data (`GET /api/v1/reference/state-machines`)."""
