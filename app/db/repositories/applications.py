@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import ColumnElement, Select, exists, func, select, text, tuple_
+from sqlalchemy import ColumnElement, Select, bindparam, exists, func, select, text, tuple_
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -66,19 +67,58 @@ def _query(reach: Reach) -> Select[ApplicationRecord]:
     return query
 
 
+def _reach_shape(reach: Reach) -> tuple[str, tuple[str, ...], dict[str, uuid.UUID]]:
+    """The reach as a statement shape (its kind, and the panel statuses, which are fixed per role) and its values."""
+    if reach.everything:
+        return "everything", (), {}
+    if reach.lead_org_id is not None:
+        return "lead", (), {"reach_id": reach.lead_org_id}
+    if reach.supervised_by is not None:
+        return "supervised", (), {"reach_id": reach.supervised_by}
+    if reach.panel_expert_id is not None:
+        return "panel", reach.panel_statuses, {"reach_id": reach.panel_expert_id}
+    return "nothing", (), {}
+
+
+@functools.cache
+def _get_statement(
+    kind: str, panel_statuses: tuple[str, ...], for_update: bool
+) -> Select[ApplicationRecord, CallRecord]:
+    """`get`'s statement for one reach shape, built once: the ids are bind parameters, so SQLAlchemy neither rebuilds
+    the query nor recomputes its cache key per request (a transition's load showed both in its profile)."""
+    reach_id = bindparam("reach_id", type_=ApplicationRecord.id.type)
+    by_kind: dict[str, ColumnElement[bool] | None] = {
+        "everything": None,
+        "lead": ApplicationRecord.lead_org_id == reach_id,
+        "supervised": ApplicationRecord.lead_org_id.in_(
+            select(OrganizationRecord.id).where(OrganizationRecord.supervisor_id == reach_id)
+        ),
+        "panel": exists()
+        .where(PanelMemberRecord.application_id == ApplicationRecord.id, PanelMemberRecord.expert_id == reach_id)
+        .__and__(ApplicationRecord.status.in_(panel_statuses)),
+        "nothing": ApplicationRecord.id.is_(None),
+    }
+    query = (
+        select(ApplicationRecord, CallRecord)
+        .outerjoin(CallRecord, CallRecord.id == ApplicationRecord.call_id)
+        .where(ApplicationRecord.id == bindparam("application_id", type_=ApplicationRecord.id.type))
+    )
+    condition = by_kind[kind]
+    if condition is not None:
+        query = query.where(condition)
+    if for_update:
+        query = query.with_for_update(of=ApplicationRecord)
+    return query
+
+
 async def get(
     session: AsyncSession, application_id: uuid.UUID, reach: Reach, *, for_update: bool = False
 ) -> ApplicationRecord | None:
     """The application; its call comes with it (same statement) into the session, for the guards and eligibility."""
-    query = (
-        _query(reach)
-        .add_columns(CallRecord)
-        .outerjoin(CallRecord, CallRecord.id == ApplicationRecord.call_id)
-        .where(ApplicationRecord.id == application_id)
-    )
-    if for_update:
-        query = query.with_for_update(of=ApplicationRecord)
-    row = (await session.execute(query)).one_or_none()
+    kind, statuses, values = _reach_shape(reach)
+    row = (
+        await session.execute(_get_statement(kind, statuses, for_update), {"application_id": application_id, **values})
+    ).one_or_none()
     if row is None:
         return None
     record: ApplicationRecord = row[0]
