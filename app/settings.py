@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -17,6 +18,7 @@ from app.domain.checkpoints import NoteError, Signer
 from app.domain.documents import DEFAULT_PREFIX as DOCUMENT_PREFIX
 from app.domain.documents import prefix_problem
 from app.domain.webhooks import TargetPolicy
+from app.domain.workdays import OFFICIAL, Arrangement, WorkdayCalendar, arrangements_from
 
 DEV_SECRET = "dev-secret-change-me-0123456789abcdef"
 # Derived rather than random, so a development database stays readable across restarts; refused in production.
@@ -29,6 +31,17 @@ def _comma_separated(value: Any) -> Any:
     if isinstance(value, str):
         return tuple(part.strip() for part in value.split(",") if part.strip())
     return value
+
+
+def _read_arrangements(path: Path) -> dict[int, Arrangement]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"TIC_WORKDAY_CALENDAR_FILE {path}: {exc}") from None
+    try:
+        return arrangements_from(data)
+    except ValueError as exc:
+        raise ValueError(f"TIC_WORKDAY_CALENDAR_FILE {path}: {exc}") from None
 
 
 class Settings(BaseSettings):
@@ -100,6 +113,10 @@ class Settings(BaseSettings):
     storage_secret_access_key: SecretStr | None = None
     attachment_max_bytes: int = Field(default=50 * 1024 * 1024, gt=0)
     attachment_subject_max_bytes: int = Field(default=500 * 1024 * 1024, gt=0)
+    # Working-day arrangements the department enters itself (a JSON file, app/domain/workdays.py `arrangements_from`):
+    # a year the chinesecalendar package does not cover yet (its data ends with 2026), or a correction. A year given
+    # there is taken from there; a 公示 counted in a year neither covers is refused with `calendar-unavailable`.
+    workday_calendar_file: Path | None = None
 
     _split_allowed_hosts = field_validator("webhook_allowed_hosts", mode="before")(_comma_separated)
 
@@ -107,6 +124,13 @@ class Settings(BaseSettings):
     @classmethod
     def _check_allowed_hosts(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         TargetPolicy.build(https_only=False, allowed=value)  # ValueError names the entry that is not a host or network
+        return value
+
+    @field_validator("workday_calendar_file")
+    @classmethod
+    def _check_workday_calendar(cls, value: Path | None) -> Path | None:
+        if value is not None:
+            _read_arrangements(value)  # a file that is missing or wrong stops the service at start, naming the problem
         return value
 
     @field_validator("document_prefix")
@@ -170,6 +194,12 @@ class Settings(BaseSettings):
     def webhook_target_policy(self) -> TargetPolicy:
         """Where webhooks may deliver: https only in production, public addresses unless allow-listed."""
         return TargetPolicy.build(https_only=self.environment == "production", allowed=self.webhook_allowed_hosts)
+
+    @cached_property
+    def workday_calendar(self) -> WorkdayCalendar:
+        if self.workday_calendar_file is None:
+            return OFFICIAL
+        return WorkdayCalendar(_read_arrangements(self.workday_calendar_file))
 
     @cached_property
     def tz(self) -> ZoneInfo:

@@ -16,7 +16,14 @@ from datetime import date, timedelta
 
 from app.domain.errors import DomainError, RuleViolation
 from app.domain.guards import Blocker, blocker
-from app.domain.workdays import MAX_NOTICE_WORKING_DAYS, CalendarUnavailable, is_working_day, notice_period
+from app.domain.workdays import (
+    MAX_NOTICE_WORKING_DAYS,
+    OFFICIAL,
+    CalendarUnavailable,
+    WorkdayCalendar,
+    is_working_day,
+    notice_period,
+)
 
 KINDS = ("approval", "recognition")
 # The state a subject must be in to be listed, and the action a notice of the kind clears.
@@ -53,7 +60,7 @@ def notice_status(starts_on: date, ends_on: date, today: date) -> str:
     return "ended"
 
 
-def start_problem(starts_on: date, today: date) -> str | None:
+def start_problem(starts_on: date, today: date, calendar: WorkdayCalendar = OFFICIAL) -> str | None:
     """What is wrong with a notice's first day, or None: within [today − 30, today + 60] days and a working day.
     Raises `CalendarNotCovered` for a year the official calendar does not cover."""
     if starts_on < today - timedelta(days=START_PAST_DAYS):
@@ -61,7 +68,7 @@ def start_problem(starts_on: date, today: date) -> str | None:
     if starts_on > today + timedelta(days=START_FUTURE_DAYS):
         return f"a notice starts at most {START_FUTURE_DAYS} days after today"
     try:
-        working = is_working_day(starts_on)
+        working = is_working_day(starts_on, calendar)
     except CalendarUnavailable as exc:
         raise CalendarNotCovered(exc.year, ("body", "starts_on")) from None
     if not working:
@@ -69,12 +76,12 @@ def start_problem(starts_on: date, today: date) -> str | None:
     return None
 
 
-def ends_on(starts_on: date, working_days: int) -> date:
+def ends_on(starts_on: date, working_days: int, calendar: WorkdayCalendar = OFFICIAL) -> date:
     """The last working day of a notice starting on the working day `starts_on`."""
     if not 1 <= working_days <= MAX_NOTICE_WORKING_DAYS:
         raise ValueError(f"a notice runs 1 to {MAX_NOTICE_WORKING_DAYS} working days")
     try:
-        return notice_period(starts_on, working_days)[1]
+        return notice_period(starts_on, working_days, calendar)[1]
     except CalendarUnavailable as exc:
         raise CalendarNotCovered(exc.year, ("body", "starts_on")) from None
 

@@ -23,6 +23,7 @@ from app.db.repositories import publicity as repo
 from app.domain import publicity as rules
 from app.domain.errors import RuleViolation
 from app.domain.principal import Principal
+from app.domain.workdays import OFFICIAL, WorkdayCalendar
 from app.services import audit
 from app.services.clock import Clock
 from app.services.errors import InvalidReference, NotFound, ValidationFailed
@@ -96,7 +97,11 @@ def _subject_problems(subject_ids: Sequence[uuid.UUID]) -> None:
 
 
 async def publish(
-    session: AsyncSession, principal: Principal, data: Mapping[str, Any], clock: Clock
+    session: AsyncSession,
+    principal: Principal,
+    data: Mapping[str, Any],
+    clock: Clock,
+    calendar: WorkdayCalendar = OFFICIAL,
 ) -> PublicityNoticeRecord:
     """Publish a notice: every subject in the state its kind lists, the period counted on the official calendar."""
     _check_province(principal)
@@ -106,9 +111,9 @@ async def publish(
     working_days: int = data["working_days"]
     today = clock.today()
     _subject_problems(subject_ids)
-    if (problem := rules.start_problem(starts_on, today)) is not None:
+    if (problem := rules.start_problem(starts_on, today, calendar)) is not None:
         raise InvalidReference(loc=("body", "starts_on"), msg=problem, type="value_error")
-    ends_on = rules.ends_on(starts_on, working_days)
+    ends_on = rules.ends_on(starts_on, working_days, calendar)
     found = await repo.candidates(session, kind, subject_ids)
     wanted = rules.SUBJECT_STATUS[kind]
     for index, sid in enumerate(subject_ids):

@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -134,6 +135,29 @@ async def test_a_start_in_a_year_the_calendar_does_not_cover_is_a_clear_problem(
         headers={**world.province, "Accept-Language": "zh-CN"},
     )
     assert problem(zh, 422, "calendar-unavailable")["detail"] == "2027 年的工作日历尚未收录"
+
+
+async def test_a_year_the_department_entered_lets_a_notice_run_into_it(
+    client: httpx.AsyncClient, world: World, auth: TokenFactory, on: Any, app: FastAPI, tmp_path: Path
+) -> None:
+    """TIC_WORKDAY_CALENDAR_FILE: with 2027's arrangement entered, the notice refused above is published, counted on
+    it (the holiday skipped, the make-up Saturday counted)."""
+    concluded, _ = await reviewed(client, world, auth, publicity=False)
+    on(date(2026, 12, 3))
+    entered = tmp_path / "calendar.json"
+    entered.write_text('{"2027": {"holidays": ["2027-01-01"], "make_up_workdays": ["2027-01-02"]}}', encoding="utf-8")
+    settings = app.state.settings
+    # A new Settings, not model_copy: a copy would carry the original's computed (cached) calendar along.
+    app.state.settings = type(settings)(**{**settings.model_dump(), "workday_calendar_file": entered})
+    try:
+        published = await publish(
+            client, world.province, kind="approval", subject_ids=[concluded["id"]], starts_on="2026-12-28"
+        )
+    finally:
+        app.state.settings = settings
+    assert published.status_code == 201, published.text
+    notice = published.json()
+    assert (notice["starts_on"], notice["ends_on"], notice["working_days"]) == ("2026-12-28", "2027-01-02", 5)
 
 
 @pytest.mark.parametrize(

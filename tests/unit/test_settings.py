@@ -179,3 +179,39 @@ def test_the_document_prefix_is_豫科_unless_set(monkeypatch: pytest.MonkeyPatc
 def test_a_document_prefix_that_cannot_make_a_number_is_refused(prefix: str) -> None:
     with pytest.raises(ValidationError, match="document number prefix"):
         Settings(document_prefix=prefix)
+
+
+def test_a_workday_calendar_file_adds_the_years_it_enters(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from datetime import date
+
+    from app.domain.workdays import OFFICIAL
+
+    assert Settings().workday_calendar is OFFICIAL
+    entered = tmp_path / "calendar.json"
+    entered.write_text('{"2027": {"holidays": ["2027-01-01"], "make_up_workdays": ["2027-01-02"]}}', encoding="utf-8")
+    monkeypatch.setenv("TIC_WORKDAY_CALENDAR_FILE", str(entered))
+    calendar = Settings().workday_calendar
+    assert not calendar.is_working_day(date(2027, 1, 1))
+    assert calendar.is_working_day(date(2027, 1, 2))
+    assert calendar.is_working_day(date(2026, 12, 31))  # still the package's
+
+
+@pytest.mark.parametrize(
+    ("content", "complaint"),
+    [
+        (None, "No such file"),
+        ("{not json", "Expecting property name"),
+        ('{"2027": {"holidays": [], "make_up_workdays": ["2027-01-04"]}}', "2027-01-04 is a weekday"),
+    ],
+)
+def test_a_missing_or_wrong_workday_calendar_file_stops_the_service_naming_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, content: str | None, complaint: str
+) -> None:
+    path = tmp_path / "calendar.json"
+    if content is not None:
+        path.write_text(content, encoding="utf-8")
+    monkeypatch.setenv("TIC_WORKDAY_CALENDAR_FILE", str(path))
+    with pytest.raises(ValidationError) as refused:
+        Settings()
+    assert f"TIC_WORKDAY_CALENDAR_FILE {path}" in str(refused.value)
+    assert complaint in str(refused.value)

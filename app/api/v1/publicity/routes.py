@@ -8,7 +8,7 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Header, Query, Response
+from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
@@ -53,8 +53,9 @@ class PublicityCreate(Strict):
         Field(
             description=f"The notice's first day: a working day on the official PRC calendar, from "
             f"{rules.START_PAST_DAYS} days before today (a notice already posted, recorded late) to "
-            f"{rules.START_FUTURE_DAYS} days after today. A year the calendar does not cover yet is "
-            "422 `calendar-unavailable`."
+            f"{rules.START_FUTURE_DAYS} days after today. A year the calendar does not cover yet (neither the "
+            "published `chinesecalendar` data nor the service's `TIC_WORKDAY_CALENDAR_FILE`) is 422 "
+            "`calendar-unavailable`."
         ),
     ]
     working_days: Annotated[
@@ -171,7 +172,12 @@ def _read(notice: service.Notice) -> PublicityRead:
     responses=responses("rule-violation", "calendar-unavailable", "idempotency-key-reused"),
 )
 async def create_publicity(
-    body: PublicityCreate, session: SessionDep, principal: PrincipalDep, clock: ClockDep, idempotency: IdempotencyDep
+    body: PublicityCreate,
+    request: Request,
+    session: SessionDep,
+    principal: PrincipalDep,
+    clock: ClockDep,
+    idempotency: IdempotencyDep,
 ) -> JSONResponse:
     """Publish a list for public comment (公示) on the official PRC working-day calendar (holidays and 调休
     make-up working days included): `ends_on` is its last working day. Each of `subject_ids` must be in the state the
@@ -179,7 +185,8 @@ async def create_publicity(
     422 naming its index."""
     if (replay := await idempotency.replay(body)) is not None:
         return replay
-    record = await service.publish(session, principal, body.model_dump(), clock)
+    calendar = request.app.state.settings.workday_calendar
+    record = await service.publish(session, principal, body.model_dump(), clock, calendar)
     out = _read(await service.read(session, principal, record.id, clock))
     return await idempotency.respond(
         out, status_code=201, headers=created(out, record.version, f"/api/v1/publicity/{record.id}")
