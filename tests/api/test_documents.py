@@ -7,7 +7,11 @@ import io
 from typing import Any
 
 import httpx
+import pytest
 from pypdf import PdfReader
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.domain.events import fingerprint
 from tests.api.helpers import (
@@ -292,3 +296,25 @@ async def test_a_recognition_with_a_taken_number_is_a_409(client: httpx.AsyncCli
         json={"decided_on": "2026-04-01", "document_no": "豫科〔2026〕1号"},
     )
     assert problem(response, 409, "already-exists")["field"] == "document_no"
+
+
+async def test_documents_and_the_history_cannot_be_changed_or_deleted_in_the_database(
+    client: httpx.AsyncClient, auth: Any, connection: AsyncConnection
+) -> None:
+    """Like the feed, the numbered documents and every state change's history are append-only in the database itself:
+    UPDATE and DELETE are refused by trigger, whoever connects (short of a superuser disabling the trigger)."""
+    world = await make_world(client, auth)
+    approved = await approve(client, world, auth)
+    for statement in (
+        "UPDATE documents SET number = '豫科〔2026〕999号'",
+        "DELETE FROM documents",
+        "UPDATE transitions SET reason = 'rewritten'",
+        "DELETE FROM transitions",
+    ):
+        with pytest.raises(DBAPIError, match="is append-only"):
+            async with connection.begin_nested():
+                await connection.execute(text(statement))
+    document = await only_document(client, f"/applications/{approved['id']}", world.province)
+    assert document["number"] == "豫科〔2026〕1号"
+    history = await client.get(f"{API}/applications/{approved['id']}/history", headers=world.province)
+    assert "approve" in [entry["action"] for entry in history.json()["items"]]
