@@ -76,7 +76,7 @@ def render(
             base_orm = _find(results, r.scenario, "orm", r.size, r.workers)
             floor = _ratio(r.rps, base_floor.rps if base_floor else None)
             orm = _ratio(r.rps, base_orm.rps if base_orm else None)
-        elif r.app == "service" and r.scenario == "transitions":
+        elif r.app == "service" and r.scenario == "transitions" and r.workers == 1:
             # A transition's floor is the write floor (1 worker, as issue 14 compares them).
             base_floor = _find(results, r.scenario, "write_floor", r.size)
             floor = _ratio(r.rps, base_floor.rps if base_floor else None)

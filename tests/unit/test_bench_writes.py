@@ -65,12 +65,12 @@ def test_the_pgbench_scripts_send_the_write_floors_statements_and_the_chained_on
     assert "ORDER BY seq DESC LIMIT 1" in chained[5]
 
 
-def _result(scenario: str, app: str, rps: float, p50: float = 1.0, p99: float = 2.0) -> Result:
+def _result(scenario: str, app: str, rps: float, p50: float = 1.0, p99: float = 2.0, workers: int = 1) -> Result:
     return Result(
         scenario=scenario,
         app=app,
         size=1000,
-        workers=1,
+        workers=workers,
         connections=32,
         rps=rps,
         p50_ms=p50,
@@ -113,6 +113,7 @@ def test_the_report_sets_the_service_beside_its_write_floor_and_the_pgbench_ceil
     }
     results = [
         _result("transitions", "service", 500, p99=80),
+        _result("transitions", "service", 600, workers=2),
         _result("transitions", "write_floor", 800),
         _result("transitions", "pgbench-chained", 420),
         _result("transitions", "pgbench-unchained", 1300),
@@ -132,3 +133,5 @@ def test_the_report_sets_the_service_beside_its_write_floor_and_the_pgbench_ceil
     assert "| pgbench chained-lock ceiling: + feed lock and head read | 420 | 1.00 | 2.00 | 0 | 1.19 |" in side_by_side
     assert "| transitions | service | 1k | 1 | 32 | 500 |" in text
     assert "| 0.62 | – |" in text
+    # The write floor runs with one worker: a two-worker service row has no floor to compare with.
+    assert "| transitions | service | 1k | 2 | 32 | 600 | 1.00 | 2.00 | 0 | – | – |" in text
