@@ -8,14 +8,14 @@ feed event (`events`), and nothing else: no guard facts, no feed lock, no read o
 
 All its SQL is the four statements below. On main the feed's `seq` is gap-free under one advisory lock, which this
 floor does not take: its events draw `seq` from the bench's own sequence (`EVENT_SEQUENCE`, created and set past
-the feed's head by `bench.run` just before this app runs, after every service scenario) and are not chained
-(`prev_hash` is the genesis hash). Once writers append to an unsequenced queue and a sequencer assigns `seq`, point
-`EVENT` at that queue table (and drop the sequence) so the floor writes what the service writes.
+the feed's head by `bench.run` just before this app runs, after every service scenario), are not chained
+(`prev_hash` is the genesis hash) and are hashed by PostgreSQL. Once writers append to an unsequenced queue and a
+sequencer assigns `seq`, point `EVENT` at that queue table (same eight parameters) so the floor writes what the
+service writes.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import uuid
@@ -39,10 +39,13 @@ HISTORY = (
     "INSERT INTO transitions (subject_type, subject_id, action, from_status, to_status, actor_sub, actor_role, "
     "reason, decision_date, data) VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, NULL, $8) RETURNING id, occurred_at"
 )
+# The event: id, type, subject type and id, actor sub and role, occurred_at, data ($1-$8). On main it goes to the feed
+# with the bench's seq, unchained, hashed by PostgreSQL; behind a sequencer it is one INSERT INTO the queue table with
+# those eight values.
 EVENT = (
     "INSERT INTO events (seq, id, type, subject_type, subject_id, actor_sub, actor_role, occurred_at, effective_on, "
     f"data, prev_hash, hash) VALUES (nextval('{EVENT_SEQUENCE}'), $1, $2, $3, $4, $5, $6, $7, NULL, $8, "
-    f"'{UNCHAINED}', $9)"
+    f"'{UNCHAINED}', encode(sha256(uuid_send($1) || jsonb_send($8)), 'hex'))"
 )
 
 ACTOR = ("bench-supervisor", "supervisor")
@@ -89,21 +92,7 @@ async def recommend(application_id: uuid.UUID, request: Request) -> Response:
         updated = await connection.fetchrow(UPDATE, application_id, TO, row["version"])
         data = {"action": "recommend", "from": FROM, "to": TO, "reason": None}
         await connection.fetchrow(HISTORY, "application", application_id, "recommend", FROM, TO, *ACTOR, {})
-        # The event's own digest, as the service's per-event hash: SHA-256 of its canonical JSON.
-        event_id, occurred_at = uuid.uuid4(), datetime.now(UTC)
-        body = {
-            "id": str(event_id),
-            "type": f"application.{TO}",
-            "subject_type": "application",
-            "subject_id": str(application_id),
-            "actor": {"sub": ACTOR[0], "role": ACTOR[1]},
-            "occurred_at": occurred_at.isoformat(),
-            "effective_on": None,
-            "data": data,
-        }
-        digest = hashlib.sha256(_canonical(body).encode()).hexdigest()
-        await connection.execute(
-            EVENT, event_id, body["type"], "application", application_id, *ACTOR, occurred_at, data, digest
-        )
+        event = (uuid.uuid4(), f"application.{TO}", "application", application_id, *ACTOR, datetime.now(UTC), data)
+        await connection.execute(EVENT, *event)
     out = {"id": str(application_id), "status": TO, "version": updated["version"], "updated_at": updated["updated_at"]}
     return Response(_canonical(out).encode(), media_type="application/json")
