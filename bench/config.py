@@ -50,7 +50,7 @@ class BenchConfig:
         return cls(
             sizes=sorted(_ints(env("BENCH_SIZES", "200,1000" if quick else "1000,10000,100000"))),
             events=int(env("BENCH_EVENTS", "20000" if quick else "1000000")),
-            applications=int(env("BENCH_APPLICATIONS", "3000" if quick else "20000")),
+            applications=int(env("BENCH_APPLICATIONS", "8000" if quick else "60000")),
             duration=float(env("BENCH_DURATION", "3" if quick else "10")),
             warmup=float(env("BENCH_WARMUP", "1" if quick else "2")),
             connections=int(env("BENCH_CONNECTIONS", "32")),

@@ -1,4 +1,5 @@
-"""The run's report as Markdown: every measurement, the ratios to both baselines, p50 growth, and the targets."""
+"""The run's report as Markdown: every measurement, the ratios to the baselines, p50 growth, audited writes side by side
+with their floor and pgbench's ceilings (issue 14), and the targets."""
 
 from __future__ import annotations
 
@@ -27,6 +28,10 @@ def _ratio(a: float | None, b: float | None) -> float:
 
 def _fmt(value: float, digits: int = 2) -> str:
     return "–" if value is None or math.isnan(value) else f"{value:.{digits}f}"
+
+
+def _percent(value: float) -> str:
+    return "–" if math.isnan(value) else f"{value:.0%}"
 
 
 def _size(size: int) -> str:
@@ -71,11 +76,15 @@ def render(
             base_orm = _find(results, r.scenario, "orm", r.size, r.workers)
             floor = _ratio(r.rps, base_floor.rps if base_floor else None)
             orm = _ratio(r.rps, base_orm.rps if base_orm else None)
+        elif r.app == "service" and r.scenario == "transitions" and r.workers == 1:
+            # A transition's floor is the write floor (1 worker, as issue 14 compares them).
+            base_floor = _find(results, r.scenario, "write_floor", r.size)
+            floor = _ratio(r.rps, base_floor.rps if base_floor else None)
         out.append(
             f"| {r.scenario} | {r.app} | {_size(r.size)} | {r.workers} | {r.connections} | {r.rps:.0f} | "
             f"{_fmt(r.p50_ms)} | {_fmt(r.p99_ms)} | {r.errors} | {_fmt(floor)} | {_fmt(orm)} | "
             f"{_fmt(r.server_cpu_ms)} | "
-            f"{r.client_cpu:.0%} / {r.server_cpu:.0%} / {r.machine_busy:.0%} ({r.background:.0%}) |"
+            f"{r.client_cpu:.0%} / {_percent(r.server_cpu)} / {r.machine_busy:.0%} ({r.background:.0%}) |"
         )
     sizes = config.sizes
     out += [
@@ -109,9 +118,41 @@ def render(
         found = _find(results, scenario, app, largest)
         return found.rps if found else None
 
-    targets: list[tuple[str, str, float, bool]] = []
+    writers = [
+        ("service", "the service (audited, hash-chained feed)"),
+        ("write_floor", "write floor: FastAPI + asyncpg, same 4 statements, no feed lock"),
+        ("pgbench-chained", "pgbench chained-lock ceiling: + feed lock and head read"),
+        ("pgbench-unchained", "pgbench unchained: same statements, no feed lock"),
+    ]
+    if any(_find(results, "transitions", app, largest) for app, _ in writers[1:]):
+        out += [
+            "",
+            f"## Audited writes side by side (issue 14; 1 worker, {_size(largest)} centers, "
+            f"{config.connections} clients, same duration)",
+            "",
+            "| writer | tx/s | p50 ms | p99 ms | errors | service ÷ this |",
+            "|---|---:|---:|---:|---:|---:|",
+        ]
+        for app, label in writers:
+            found = _find(results, "transitions", app, largest)
+            if found is None:
+                out.append(f"| {label} | – | – | – | – | – |")
+                continue
+            share = _ratio(writes.rps if writes else None, found.rps) if app != "service" else math.nan
+            out.append(
+                f"| {label} | {found.rps:.0f} | {_fmt(found.p50_ms)} | {_fmt(found.p99_ms)} | {found.errors} | "
+                f"{_fmt(share)} |"
+            )
 
-    def target(name: str, measured: float, limit: float, at_least: bool, unit: str = "") -> None:
+    targets: list[tuple[str, str, float, bool | None]] = []
+
+    def target(
+        name: str, measured: float, limit: float, at_least: bool, unit: str = "", *, above: bool = False
+    ) -> None:
+        if above:
+            met = not math.isnan(measured) and measured > limit
+            targets.append((name, f"> {limit:g}{unit}", measured, met))
+            return
         met = not math.isnan(measured) and (measured >= limit if at_least else measured <= limit)
         targets.append((name, f"{'≥' if at_least else '≤'} {limit:g}{unit}", measured, met))
 
@@ -131,6 +172,32 @@ def render(
     target(f"page of 50, ÷ ORM baseline (req/s, {at})", _ratio(page.rps if page else None, rps("page", "orm")), 3, True)
     target(f"transitions/s with the hash-chained feed ({at})", writes.rps if writes else math.nan, 300, True, "/s")
     target(f"transition p99 ({at})", writes.p99_ms if writes else math.nan, 100, False, " ms")
+    # Issue 14: audited transitions against their own floor and PostgreSQL's ceilings, measured in the same run.
+    served = writes.rps if writes else None
+    target(
+        f"audited transitions ÷ write floor (tx/s, {at})", _ratio(served, rps("transitions", "write_floor")), 0.6, True
+    )
+    target(
+        f"audited transitions ÷ pgbench chained-lock ceiling (tx/s, {at})",
+        _ratio(served, rps("transitions", "pgbench-chained")),
+        1,
+        True,
+        "×",
+        above=True,
+    )
+    targets.append(
+        (
+            f"audited transitions ÷ pgbench unchained, the ceiling to approach (tx/s, {at})",
+            "reported",
+            _ratio(served, rps("transitions", "pgbench-unchained")),
+            None,
+        )
+    )
+    tree_size = int(feed.get("tree_size") or 0)
+    events = (f"{tree_size / 1e6:g}M" if tree_size >= 1_000_000 else _size(tree_size)) if tree_size else "the seeded"
+    proof, checkpoint = _find(results, "proof", "service", largest), _find(results, "checkpoint", "service", largest)
+    target(f"inclusion proof p50 over {events} events", proof.p50_ms if proof else math.nan, 5, False, " ms")
+    target(f"checkpoint p50 over {events} events", checkpoint.p50_ms if checkpoint else math.nan, 2, False, " ms")
     target(
         f"server CPU per transition ({at})",
         writes.server_cpu_ms if writes else math.nan,
@@ -156,7 +223,7 @@ def render(
     target(f"stats by field p50 over {at} centers", stats.p50_ms if stats else math.nan, 100, False, " ms")
     out += ["", "## Targets (1 worker)", "", "| target | wanted | measured | met |", "|---|---|---:|---|"]
     out += [
-        f"| {name} | {wanted} | {_fmt(measured)} | {'yes' if met else '**no**'} |"
+        f"| {name} | {wanted} | {_fmt(measured)} | {'–' if met is None else 'yes' if met else '**no**'} |"
         for name, wanted, measured, met in targets
     ]
     if feed:
@@ -165,6 +232,12 @@ def render(
             f"Feed after the write scenarios: {feed.get('total')} events; chain re-checked from seq "
             f"{feed.get('first_seq')} ({feed.get('checked')} events): {'intact' if feed.get('ok') else 'BROKEN'}; "
             f"{feed.get('recommended')} `recommend` transitions in history.",
+        ]
+    if feed.get("proofs_asked"):
+        out += [
+            "",
+            f"Merkle tree: {feed.get('tree_size')} leaves integrated by the seed; {feed.get('proofs_verified')} of "
+            f"{feed.get('proofs_asked')} inclusion proofs served by the service verify (RFC 9162) against their root.",
         ]
     for name, summary in profiles.items():
         out += ["", f"## Profile: {name} (service, 1 worker, {at} centers)", "", "```", summary, "```"]

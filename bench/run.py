@@ -1,4 +1,4 @@
-"""`make bench`: seed, serve, load, compare with the two baselines, check the targets of issue 8.
+"""`make bench`: seed, serve, load, compare with the baselines, check the targets of issues 8, 13 and 14.
 
     make bench                                  # 1k, 10k, 100k centers; 1M events; 10 s per scenario
     make bench BENCH_QUICK=1                    # smoke run: 200 and 1k centers, 3 s per scenario
@@ -9,18 +9,28 @@
 Every run creates a fresh database, grows it through the sizes, and for each size starts each app (the service,
 the asyncpg floor, the ORM baseline) in turn with one worker, drives it from a separate load process, and stops it;
 at the largest size it repeats the read and write scenarios with more workers. Results go to bench/results/.
+
+At the largest size the feed holds BENCH_EVENTS events with their Merkle tree integrated by the seed, and the service
+also answers inclusion proofs (random seq, the seeded tree's size) and checkpoints. After every service scenario
+(the feed's chain is re-checked first), the audited-write comparisons of issue 14 run with one worker and the same
+client count and duration as the service's transitions: the write floor (`bench/baselines/write_floor.py`: the same
+four statements, no feed lock) and pgbench's chained-lock and unchained ceilings (`bench/sql/*.sql`, `bench.ceilings`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import importlib.util
 import json
+import math
 import os
 import platform
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from dataclasses import asdict, dataclass, field
 from importlib.metadata import version
 from pathlib import Path
@@ -30,14 +40,17 @@ import asyncpg
 
 from app.api.auth import issue_token
 from app.api.deps import encode_cursor
-from app.domain.events import Event, verify_chain
-from bench import database, profile, report, servers
+from app.domain import merkle
+from app.domain.events import verify_chain
+from bench import ceilings, database, profile, report, servers
 from bench.config import AS_OF, AUTH_SECRET, BenchConfig
-from bench.seed import Seeder
+from bench.seed import Seeder, event_of
 
 GET_SAMPLE = 2000
 PAGE_SAMPLE = 500
 PAGE = 50
+PROOF_SAMPLE = 2000
+PROOFS_VERIFIED = 20
 
 
 @dataclass
@@ -49,6 +62,8 @@ class Plan:
     cursors: list[str]
     offsets: list[int]
     reach: int
+    tree_size: int = 0
+    proof_seqs: list[int] = field(default_factory=list)
 
 
 @dataclass
@@ -120,6 +135,7 @@ async def make_plan(url: str, seeder: Seeder, size: int) -> Plan:
         order = {
             r["id"]: i for i, r in enumerate(await connection.fetch("SELECT id FROM centers ORDER BY created_at, id"))
         }
+        last_leaf = await connection.fetchval("SELECT max(idx) FROM log_nodes WHERE level = 0")
     finally:
         await connection.close()
     rng = seeder.rng
@@ -130,6 +146,8 @@ async def make_plan(url: str, seeder: Seeder, size: int) -> Plan:
     cursors = [encode_cursor(key) or "" for key in keys]
     offsets = [order[key[1]] + 1 for key in keys]
     ttl = 12 * 3600
+    tree_size = 0 if last_leaf is None else int(last_leaf) + 1
+    proof_seqs = [rng.randint(1, tree_size) for _ in range(PROOF_SAMPLE)] if tree_size else []
     return Plan(
         size=size,
         supervisor=issue_token(
@@ -140,6 +158,8 @@ async def make_plan(url: str, seeder: Seeder, size: int) -> Plan:
         cursors=cursors,
         offsets=offsets,
         reach=len(reach),
+        tree_size=tree_size,
+        proof_seqs=proof_seqs,
     )
 
 
@@ -161,14 +181,24 @@ def requests_for(scenario: str, app: str, plan: Plan, applications: list[str]) -
     if scenario == "obligations":
         return [{"path": f"/api/v1/obligations?as_of={AS_OF.isoformat()}", "headers": province}]
     if scenario == "transitions":
+        if app == "write_floor":
+            return [{"method": "POST", "path": f"/applications/{i}/recommend"} for i in applications]
         return [
             {"method": "POST", "path": f"/api/v1/applications/{i}/recommend", "headers": supervisor}
             for i in applications
         ]
+    if scenario == "checkpoint":
+        return [{"path": "/api/v1/log/checkpoint"}]
+    if scenario == "proof":
+        return [
+            {"path": f"/api/v1/log/proof/inclusion?seq={seq}&tree_size={plan.tree_size}", "headers": province}
+            for seq in plan.proof_seqs
+        ]
     raise ValueError(scenario)
 
 
-CONNECTIONS = {"obligations": 1, "stats": 1}
+# Reports, the checkpoint and a proof are judged on their latency: one connection, one request at a time.
+CONNECTIONS = {"obligations": 1, "stats": 1, "checkpoint": 1, "proof": 1}
 
 
 class Runner:
@@ -180,6 +210,7 @@ class Runner:
         self.applications: list[str] = []
         self.applications_used = 0
         self.profiles: dict[str, str] = {}
+        self.subjects = 0
 
     def scenario(
         self, server: servers.Server, scenario: str, plan: Plan, *, profile_as: str | None = None
@@ -232,79 +263,162 @@ class Runner:
             print(f"    load client stderr: {completed.stderr.strip()[-1000:]}")
         if once:
             self.applications_used += data["used"]
-        result = Result(
+        result = _result(
+            data,
             scenario=scenario,
             app=server.app,
             size=plan.size,
             workers=server.workers,
             connections=connections,
-            rps=data["rps"],
-            p50_ms=data["p50_ms"],
-            p90_ms=data["p90_ms"],
-            p99_ms=data["p99_ms"],
-            max_ms=data["max_ms"],
-            requests=data["requests"],
-            errors=data["errors"],
-            client_cpu=data["client_cpu"],
-            server_cpu=(cpu1 - cpu0) / wall,
-            machine_busy=(busy1 - busy0) / max(1, total1 - total0) * (os.cpu_count() or 1),
+            server_cpu_s=cpu1 - cpu0,
+            wall=wall,
+            machine=(busy1 - busy0) / max(1, total1 - total0) * (os.cpu_count() or 1),
             background=background,
-            statuses=data["statuses"],
-            samples=data["samples"],
-            used=data["used"],
-            server_cpu_ms=(cpu1 - cpu0)
-            * 1000
-            / max(1, data["requests"] + sum(int(v) for v in data.get("warmup_statuses", {}).values())),
         )
         if profile_as is None:
             self.results.append(result)
-        print(
-            f"  {scenario:<12} {server.app:<8} {plan.size:>7} {server.workers}w c={connections:<3} "
-            f"{result.rps:9.1f} req/s  p50 {result.p50_ms:8.2f} ms  p99 {result.p99_ms:8.2f} ms  "
-            f"errors {result.errors}  cpu client {result.client_cpu:.0%} server {result.server_cpu:.0%} "
-            f"({result.server_cpu_ms:.2f} ms/request) "
-            f"machine {result.machine_busy:.0%} (idle before: {result.background:.0%})"
-            f"{' (profiled)' if profile_as else ''}",
-            flush=True,
+        _print(result, " (profiled)" if profile_as else "")
+        return result
+
+    def pgbench(self, name: str, plan: Plan) -> Result | None:
+        """One of the pgbench ceilings, with the transitions scenario's clients, duration and warm-up."""
+        config = self.config
+        if ceilings.pgbench() is None:
+            print(f"  {name}: pgbench is not installed (Debian: postgresql-client), skipped")
+            return None
+        if name == "pgbench-unchained":
+            asyncio.run(ceilings.sequence_past_head(self.url))  # past the chained script's events
+        if not self.subjects:
+            self.subjects = asyncio.run(ceilings.prepare_subjects(self.url))
+        background = servers.machine_busy(0.5)
+        busy0, total0 = servers.machine_ticks()
+        wall0 = time.perf_counter()
+        try:
+            data = ceilings.run(
+                name,
+                self.url,
+                clients=config.connections,
+                duration=config.duration,
+                warmup=config.warmup,
+                subjects=self.subjects,
+                out=self.run_dir,
+            )
+        except (OSError, RuntimeError) as exc:
+            print(f"  {name}: {exc}")
+            return None
+        wall = time.perf_counter() - wall0
+        busy1, total1 = servers.machine_ticks()
+        result = _result(
+            data,
+            scenario="transitions",
+            app=name,
+            size=plan.size,
+            workers=1,
+            connections=config.connections,
+            server_cpu_s=math.nan,
+            wall=wall,
+            machine=(busy1 - busy0) / max(1, total1 - total0) * (os.cpu_count() or 1),
+            background=background,
         )
-        if result.errors:
-            print(f"    statuses {result.statuses}; samples {json.dumps(result.samples, ensure_ascii=False)[:600]}")
+        self.results.append(result)
+        _print(result, f"  [{data['summary']}]")
         return result
 
     def serve(self, app: str, workers: int) -> servers.Server:
         return servers.start(app, self.url, workers, self.run_dir / "logs")
 
 
-async def verify_feed_tail(url: str, from_seq: int) -> tuple[bool, int, int]:
-    """Re-check the hash chain from just before the first event the scenarios appended to the end."""
+def _result(
+    data: dict[str, Any],
+    *,
+    scenario: str,
+    app: str,
+    size: int,
+    workers: int,
+    connections: int,
+    server_cpu_s: float,
+    wall: float,
+    machine: float,
+    background: float,
+) -> Result:
+    return Result(
+        scenario=scenario,
+        app=app,
+        size=size,
+        workers=workers,
+        connections=connections,
+        rps=data["rps"],
+        p50_ms=data["p50_ms"],
+        p90_ms=data["p90_ms"],
+        p99_ms=data["p99_ms"],
+        max_ms=data["max_ms"],
+        requests=data["requests"],
+        errors=data["errors"],
+        client_cpu=data["client_cpu"],
+        server_cpu=server_cpu_s / wall,
+        machine_busy=machine,
+        background=background,
+        statuses=data["statuses"],
+        samples=data["samples"],
+        used=data["used"],
+        server_cpu_ms=server_cpu_s
+        * 1000
+        / max(1, data["requests"] + sum(int(v) for v in data.get("warmup_statuses", {}).values())),
+    )
+
+
+def _print(result: Result, suffix: str = "") -> None:
+    server = (
+        "(PostgreSQL's CPU not counted)"
+        if math.isnan(result.server_cpu)
+        else f"server {result.server_cpu:.0%} ({result.server_cpu_ms:.2f} ms/request)"
+    )
+    print(
+        f"  {result.scenario:<12} {result.app:<8} {result.size:>7} {result.workers}w c={result.connections:<3} "
+        f"{result.rps:9.1f} req/s  p50 {result.p50_ms:8.2f} ms  p99 {result.p99_ms:8.2f} ms  "
+        f"errors {result.errors}  cpu client {result.client_cpu:.0%} {server} "
+        f"machine {result.machine_busy:.0%} (idle before: {result.background:.0%}){suffix}",
+        flush=True,
+    )
+    if result.errors:
+        print(f"    statuses {result.statuses}; samples {json.dumps(result.samples, ensure_ascii=False)[:600]}")
+
+
+def verify_proofs(server: servers.Server, plan: Plan, count: int = PROOFS_VERIFIED) -> tuple[int, int]:
+    """Check a sample of the service's inclusion proofs (RFC 9162 §2.1.3.2) against the root they name and the entry
+    they carry: the seed's bulk tree has to be the tree the service would have built. Returns (verified, asked)."""
+    headers = {"Authorization": f"Bearer {plan.province}"}
+    verified = 0
+    seqs = plan.proof_seqs[:count]
+    for seq in seqs:
+        url = f"{server.base}/api/v1/log/proof/inclusion?seq={seq}&tree_size={plan.tree_size}"
+        try:
+            with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=30) as response:
+                proof = json.loads(response.read())
+        except (urllib.error.URLError, TimeoutError, ValueError) as exc:
+            print(f"    inclusion proof of {seq}: {exc}")
+            continue
+        leaf = merkle.leaf_hash(proof["entry"].encode("utf-8"))
+        hashes = [base64.b64decode(h) for h in proof["hashes"]]
+        ok = base64.b64decode(proof["leaf_hash"]) == leaf and merkle.verify_inclusion(
+            proof["leaf_index"], proof["tree_size"], leaf, hashes, base64.b64decode(proof["root"])
+        )
+        verified += int(ok and json.loads(proof["entry"])["seq"] == seq)
+    return verified, len(seqs)
+
+
+async def verify_feed_tail(url: str, from_seq: int, to_seq: int) -> tuple[bool, int, int]:
+    """Re-check the hash chain from just before the first event the service's scenarios appended, to `to_seq`."""
     connection = await asyncpg.connect(url)
     try:
         previous = await connection.fetchrow("SELECT seq, hash FROM events WHERE seq = $1", from_seq - 1)
-        rows = await connection.fetch("SELECT * FROM events WHERE seq >= $1 ORDER BY seq", from_seq)
+        rows = await connection.fetch("SELECT * FROM events WHERE seq BETWEEN $1 AND $2 ORDER BY seq", from_seq, to_seq)
         recommended = await connection.fetchval(
             "SELECT count(*) FROM transitions WHERE subject_type = 'application' AND action = 'recommend'"
         )
     finally:
         await connection.close()
-    pairs = [
-        (
-            Event(
-                seq=r["seq"],
-                id=str(r["id"]),
-                type=r["type"],
-                subject_type=r["subject_type"],
-                subject_id=str(r["subject_id"]),
-                actor_sub=r["actor_sub"],
-                actor_role=r["actor_role"],
-                occurred_at=r["occurred_at"],
-                effective_on=r["effective_on"],
-                data=json.loads(r["data"]),
-                prev_hash=r["prev_hash"],
-            ),
-            r["hash"],
-        )
-        for r in rows
-    ]
+    pairs = [(event_of(r), r["hash"]) for r in rows]
     check = verify_chain(pairs, previous_hash=previous["hash"], expected_seq=from_seq)
     return check.ok, check.checked, int(recommended)
 
@@ -348,6 +462,9 @@ def main() -> int:
             asyncio.run(seeder.grow_to(size))
             if size == largest:
                 asyncio.run(seeder.fill_events(config.events))
+                tree_t0 = time.perf_counter()
+                tree = asyncio.run(seeder.integrate_tree())
+                print(f"bench: Merkle tree integrated over {tree} events in {time.perf_counter() - tree_t0:.1f} s")
                 runner.applications = [str(i) for i in asyncio.run(seeder.add_applications(config.applications))]
             asyncio.run(seeder.analyze())
             seeding[str(size)] = time.perf_counter() - t0
@@ -365,6 +482,12 @@ def main() -> int:
                         runner.scenario(server, "stats", plan)
                         if size <= config.obligations_max_size:
                             runner.scenario(server, "obligations", plan)
+                        if size == largest and plan.tree_size:
+                            verified, asked = verify_proofs(server, plan)
+                            feed.update(proofs_verified=verified, proofs_asked=asked, tree_size=plan.tree_size)
+                            print(f"bench: {verified} of {asked} inclusion proofs verify against their root")
+                            runner.scenario(server, "checkpoint", plan)
+                            runner.scenario(server, "proof", plan)
                         if size == largest:
                             first = asyncio.run(last_seq(db.url)) + 1
                             runner.scenario(server, "transitions", plan)
@@ -385,13 +508,23 @@ def main() -> int:
                                 runner.scenario(server, "transitions", plan)
                         finally:
                             servers.stop(server)
-        if "first_seq" in feed:
-            ok, checked, recommended = asyncio.run(verify_feed_tail(db.url, feed["first_seq"]))
-            feed.update(ok=ok, checked=checked, recommended=recommended, total=asyncio.run(last_seq(db.url)))
-            print(
-                f"bench: feed re-checked from seq {feed['first_seq']}: {checked} events, chain "
-                f"{'intact' if ok else 'BROKEN'}; {recommended} recommend transitions in history"
-            )
+                if "first_seq" in feed:
+                    total = asyncio.run(last_seq(db.url))
+                    ok, checked, recommended = asyncio.run(verify_feed_tail(db.url, feed["first_seq"], total))
+                    feed.update(ok=ok, checked=checked, recommended=recommended, total=total)
+                    print(
+                        f"bench: feed re-checked from seq {feed['first_seq']}: {checked} events, chain "
+                        f"{'intact' if ok else 'BROKEN'}; {recommended} recommend transitions in history"
+                    )
+                # Issue 14's write comparisons, last: their events are not on the service's chain.
+                asyncio.run(ceilings.sequence_past_head(db.url))
+                server = runner.serve("write_floor", 1)
+                try:
+                    runner.scenario(server, "transitions", plan)
+                finally:
+                    servers.stop(server)
+                runner.pgbench("pgbench-chained", plan)
+                runner.pgbench("pgbench-unchained", plan)
     finally:
         if not config.keep_db:
             database.drop(db)

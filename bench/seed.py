@@ -7,11 +7,14 @@ hash-chained feed event. The bulk (leads, centers, their import transitions and 
 feed events up to the requested total, submitted applications) is written with COPY into the tables the ORM models
 define (column lists checked against `*Record.__table__`), with rows shaped the way those use cases shape them: the
 same codes, the same transition and event payloads, and feed rows hashed by `app.domain.events.Event`, continuing the
-chain the services started, so `GET /events/verify` holds over the whole feed.
+chain the services started, so `GET /events/verify` holds over the whole feed. The feed's Merkle tree (`log_nodes`) is
+integrated in bulk too (`Seeder.integrate_tree`): every perfect-subtree node `app.domain.merkle.new_nodes` makes from
+the events' canonical JSON, as `app.db.repositories.log.integrate` does a batch at a time, written with COPY.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import random
@@ -33,14 +36,15 @@ from app.db.models import (
     ApplicationRecord,
     CenterRecord,
     EventRecord,
+    LogNodeRecord,
     OrganizationRecord,
     TransitionRecord,
 )
 from app.db.session import create_engine, create_sessionmaker, transaction
-from app.domain import reference
+from app.domain import merkle, reference
 from app.domain.credit_code import credit_code_check_char, org_code_check_char
 from app.domain.deadlines import add_years, default_construction_end
-from app.domain.events import GENESIS_HASH, Event, fingerprint
+from app.domain.events import GENESIS_HASH, Event, canonical_json, fingerprint
 from app.domain.principal import Principal
 from app.services import calls, centers, organizations
 from bench.config import AS_OF
@@ -91,6 +95,23 @@ def _batches(items: Iterable[dict[str, Any]], size: int = BATCH) -> Iterator[lis
             batch = []
     if batch:
         yield batch
+
+
+def event_of(row: Mapping[str, Any]) -> Event:
+    """The domain's event from an `events` row as asyncpg returns it (JSONB as text)."""
+    return Event(
+        seq=row["seq"],
+        id=str(row["id"]),
+        type=row["type"],
+        subject_type=row["subject_type"],
+        subject_id=str(row["subject_id"]),
+        actor_sub=row["actor_sub"],
+        actor_role=row["actor_role"],
+        occurred_at=row["occurred_at"],
+        effective_on=row["effective_on"],
+        data=json.loads(row["data"]),
+        prev_hash=row["prev_hash"],
+    )
 
 
 class Chain:
@@ -520,6 +541,44 @@ class Seeder:
                 ]
                 await copy_rows(connection, EventRecord.__table__, batch)
             self.stats.events = chain.seq
+        finally:
+            await connection.close()
+
+    async def integrate_tree(self) -> int:
+        """Bring the feed's Merkle tree up to the feed's last event, in bulk; returns the tree size.
+
+        The leaves are the events' canonical JSON, the bytes whose SHA-256 is each row's chain `hash` (checked here for
+        every event, so a leaf is what `GET /log/proof/inclusion` would return as its entry)."""
+        connection = await asyncpg.connect(self.url)
+        try:
+            last = await connection.fetchval("SELECT max(idx) FROM log_nodes WHERE level = 0")
+            size = 0 if last is None else int(last) + 1
+            wanted = merkle.frontier_nodes(size)
+            rows = await connection.fetch(
+                "SELECT level, idx, hash FROM log_nodes n JOIN unnest($1::smallint[], $2::bigint[]) AS w(l, i) "
+                "ON n.level = w.l AND n.idx = w.i",
+                [level for level, _ in wanted],
+                [idx for _, idx in wanted],
+            )
+            frontier: dict[merkle.Node, bytes] = {(r["level"], r["idx"]): bytes(r["hash"]) for r in rows}
+            while True:
+                batch = await connection.fetch("SELECT * FROM events WHERE seq > $1 ORDER BY seq LIMIT $2", size, BATCH)
+                if not batch:
+                    return size
+                if batch[0]["seq"] != size + 1:
+                    raise RuntimeError(f"the feed has no event {size + 1}: the tree cannot grow past a gap")
+                leaves = []
+                for row in batch:
+                    entry = canonical_json(event_of(row).body()).encode("utf-8")
+                    if hashlib.sha256(entry).hexdigest() != row["hash"]:
+                        raise RuntimeError(f"event {row['seq']}: its canonical JSON does not hash to its chain hash")
+                    leaves.append(merkle.leaf_hash(entry))
+                created = merkle.new_nodes(size, frontier, leaves)
+                nodes = [{"level": level, "idx": idx, "hash": digest} for (level, idx), digest in created.items()]
+                await copy_rows(connection, LogNodeRecord.__table__, nodes)
+                size += len(batch)
+                known = {**frontier, **created}
+                frontier = {node: known[node] for node in merkle.frontier_nodes(size)}
         finally:
             await connection.close()
 
