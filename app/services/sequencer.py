@@ -1,0 +1,122 @@
+"""The feed's sequencer (issue 14): one leader among every service and worker process moves the append queue into
+the feed, chained, and brings the Merkle tree up to it.
+
+Election. Each process that runs the sequencer tries `pg_try_advisory_lock(LEADER_LOCK_KEY)` on a connection of its
+own, every `follower_retry_seconds`. The winner holds that connection (and so the lock) while it leads; when its
+process dies or its connection breaks, PostgreSQL releases the lock and the next follower to try takes over, within
+about one retry interval. Leadership is an economy, not the guarantee: every batch also takes the transaction-scoped
+sequence lock (app/db/repositories/events.py), so even two leaders for a moment (a leader whose lock connection broke
+while a batch was under way) only take turns, each chaining onto the head the other committed.
+
+Waking. The leader polls the queue every `poll_seconds` when it found nothing, and goes straight on when a batch
+came back full. Writers do not NOTIFY: PostgreSQL serialises the commits of notifying transactions on one lock
+(PreCommit_Notify), which is the global serialisation the queue exists to remove. An idle poll is one indexed read.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from dataclasses import dataclass
+
+import structlog
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
+
+from app.db.repositories import events as events_repo
+from app.db.repositories import log as log_repo
+from app.db.session import transaction
+from app.settings import Settings
+
+log = structlog.get_logger("app.sequencer")
+
+
+@dataclass(frozen=True)
+class SequencerOptions:
+    batch: int = 1000
+    poll_seconds: float = 0.05
+    follower_retry_seconds: float = 1.0
+
+
+async def sequence_once(session: AsyncSession, *, batch: int) -> int:
+    """One batch: up to `batch` queued events chained onto the feed and integrated into the tree; answers how many.
+    The caller's transaction commits it. The one code path that writes the feed, in production and in tests."""
+    moved = await events_repo.sequence_batch(session, limit=batch)
+    if moved:
+        await log_repo.integrate(session)
+    return moved
+
+
+async def drain(sessionmaker: async_sessionmaker[AsyncSession], *, batch: int = 1000) -> int:
+    """Sequence batches, each in its own transaction, until the queue is empty; answers how many events moved."""
+    total = 0
+    while True:
+        async with transaction(sessionmaker) as session:
+            moved = await sequence_once(session, batch=batch)
+        total += moved
+        if moved < batch:
+            return total
+
+
+async def _try_lead(connection: AsyncConnection) -> bool:
+    return bool(
+        await connection.scalar(text("SELECT pg_try_advisory_lock(:key)"), {"key": events_repo.LEADER_LOCK_KEY})
+    )
+
+
+async def lead(
+    engine: AsyncEngine,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    stop: asyncio.Event,
+    options: SequencerOptions = SequencerOptions(),
+) -> None:
+    """Take part in the election until `stop` is set, sequencing while this process leads. A database error drops
+    leadership (the lock connection is closed) and the process competes again after the retry interval."""
+    while not stop.is_set():
+        try:
+            async with engine.connect() as raw:
+                connection = await raw.execution_options(isolation_level="AUTOCOMMIT")
+                if await _try_lead(connection):
+                    log.info("sequencer_leading")
+                    try:
+                        await _run_leader(connection, sessionmaker, stop, options)
+                    finally:
+                        with contextlib.suppress(Exception):  # a broken connection has released the lock already
+                            await connection.execute(
+                                text("SELECT pg_advisory_unlock(:key)"), {"key": events_repo.LEADER_LOCK_KEY}
+                            )
+                        log.info("sequencer_stepped_down")
+        except Exception as exc:  # the database went away: compete again once it is back
+            log.warning("sequencer_failed", error=f"{type(exc).__name__}: {exc}"[:300])
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=options.follower_retry_seconds)
+
+
+async def _run_leader(
+    connection: AsyncConnection,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    stop: asyncio.Event,
+    options: SequencerOptions,
+) -> None:
+    # The lock connection is checked now and then: a leader whose connection broke has lost the lock and steps
+    # down rather than keep sequencing beside the next leader (which would be correct, only wasted work).
+    next_check = time.monotonic() + options.follower_retry_seconds
+    while not stop.is_set():
+        async with transaction(sessionmaker) as session:
+            moved = await sequence_once(session, batch=options.batch)
+        if time.monotonic() >= next_check:
+            await connection.execute(text("SELECT 1"))
+            next_check = time.monotonic() + options.follower_retry_seconds
+        if moved < options.batch:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=options.poll_seconds)
+
+
+def options_from(settings: Settings) -> SequencerOptions:
+    """The sequencer's options from the TIC_SEQUENCER_* settings."""
+    return SequencerOptions(
+        batch=settings.sequencer_batch,
+        poll_seconds=settings.sequencer_poll_seconds,
+        follower_retry_seconds=settings.sequencer_retry_seconds,
+    )
