@@ -167,11 +167,14 @@ SEQUENCE_BATCH = 1000
 
 
 def sequencing_hooks(sequence: Callable[[], Awaitable[None]]) -> dict[str, list[Callable[..., Awaitable[None]]]]:
-    """httpx event hooks that sequence the feed after every response, so a test sees its events in /events as a
-    client of the running service sees them moments after the commit."""
+    """httpx event hooks that sequence the feed after every response to a write, so a test sees its events in /events
+    as a client of the running service sees them moments after the commit. Reads append no events; they are left
+    alone, so a read running beside another request (a /healthz poller) never shares the test's connection with a
+    sequencer batch."""
 
     async def after(response: httpx.Response) -> None:
-        await sequence()
+        if response.request.method not in ("GET", "HEAD", "OPTIONS"):
+            await sequence()
 
     return {"response": [after]}
 

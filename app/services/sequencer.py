@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import time
 from dataclasses import dataclass
 
@@ -59,10 +60,21 @@ async def drain(sessionmaker: async_sessionmaker[AsyncSession], *, batch: int = 
             return total
 
 
+LEADER_NAME = "henan-tic sequencer leader pid {pid}"
+
+
 async def _try_lead(connection: AsyncConnection) -> bool:
-    return bool(
-        await connection.scalar(text("SELECT pg_try_advisory_lock(:key)"), {"key": events_repo.LEADER_LOCK_KEY})
+    """Take the leader lock if it is free. The leader names its lock connection after its process, so
+    pg_stat_activity (and pg_locks joined to it) tells an operator which process sequences the feed."""
+    # One statement, so the lock is never seen without the name: CASE evaluates its THEN only when the lock was taken.
+    taken = await connection.scalar(
+        text(
+            "SELECT CASE WHEN pg_try_advisory_lock(:key)"
+            " THEN set_config('application_name', :name, false) IS NOT NULL ELSE false END"
+        ),
+        {"key": events_repo.LEADER_LOCK_KEY, "name": LEADER_NAME.format(pid=os.getpid())},
     )
+    return bool(taken)
 
 
 async def lead(
@@ -82,10 +94,9 @@ async def lead(
                     try:
                         await _run_leader(connection, sessionmaker, stop, options)
                     finally:
-                        with contextlib.suppress(Exception):  # a broken connection has released the lock already
-                            await connection.execute(
-                                text("SELECT pg_advisory_unlock(:key)"), {"key": events_repo.LEADER_LOCK_KEY}
-                            )
+                        # Closing the connection releases the lock (and its name goes with it, not back to the pool).
+                        with contextlib.suppress(Exception):
+                            await raw.invalidate()
                         log.info("sequencer_stepped_down")
         except Exception as exc:  # the database went away: compete again once it is back
             log.warning("sequencer_failed", error=f"{type(exc).__name__}: {exc}"[:300])
