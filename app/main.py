@@ -78,13 +78,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 )
                 task = asyncio.create_task(watchdog.run(), name="embedded-postgres-watchdog")
                 stack.push_async_callback(_cancel, task)
-            if settings.sequencer_enabled:
-                stop_sequencer = asyncio.Event()
-                sequencer_task = asyncio.create_task(
-                    sequencer.lead(engine, app.state.sessionmaker, stop_sequencer, sequencer.options_from(settings)),
-                    name="feed-sequencer",
-                )
-                stack.push_async_callback(_stop, sequencer_task, stop_sequencer)
+            # A candidate for the feed's one sequencer (issue 14; app/services/sequencer.py).
+            await stack.enter_async_context(sequencer.candidate(url, settings))
             # Everything built so far (modules, routes, models, the engine) lives as long as the process: keep it out
             # of the cyclic garbage collector's scans, which otherwise walk it all again on every full collection
             # (seen in profiles as stalls in whatever frame happened to allocate).
@@ -122,15 +117,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(ops_router)
     app.include_router(v1_router, prefix="/api/v1")
     return app
-
-
-async def _stop(task: asyncio.Task[None], stop: asyncio.Event) -> None:
-    """Let the task finish its batch and return; cancel it if it does not within a few seconds."""
-    stop.set()
-    try:
-        await asyncio.wait_for(asyncio.shield(task), timeout=5)
-    except TimeoutError:
-        await _cancel(task)
 
 
 async def _cancel(task: asyncio.Task[None]) -> None:

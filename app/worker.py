@@ -85,7 +85,7 @@ class Runtime:
     http: httpx.AsyncClient
     targets: TargetPolicy
     box: SecretBox
-    # The engine behind `sessionmaker`, for the sequencer's leader connection.
+    # The engine behind `sessionmaker` (the sequencer connects to its database).
     engine: AsyncEngine | None = None
 
     @property
@@ -112,8 +112,7 @@ async def open_runtime(
         url = resolve_database_url(settings.database_url, settings.data_dir)
         engine = create_engine(
             url,
-            # The jobs, the dispatch and reminder loops, and the sequencer's leader connection and its batches.
-            pool_size=(concurrency or settings.worker_concurrency) + 4,
+            pool_size=(concurrency or settings.worker_concurrency) + 2,
             statement_timeout_ms=settings.db_statement_timeout_ms,
         )
     targets = settings.webhook_target_policy()
@@ -287,7 +286,12 @@ async def run(
     for the feed's sequencer until `stop` is set; running jobs are finished first."""
     async with open_runtime(settings, engine=engine, concurrency=concurrency) as runtime:
         queue = create_queue(settings, runtime, concurrency=concurrency)
-        async with queue.open_async():
+        url = (
+            runtime.engine.url.render_as_string(hide_password=False)
+            if runtime.engine is not None
+            else resolve_database_url(settings.database_url, settings.data_dir)
+        )
+        async with queue.open_async(), sequencer.candidate(url, settings):
             options: dict[str, Any] = {
                 "queues": [webhooks.QUEUE],
                 "concurrency": concurrency or settings.worker_concurrency,
@@ -302,13 +306,6 @@ async def run(
             reminder = asyncio.create_task(remind_forever(runtime, stop), name="reminders")
             stopped = asyncio.create_task(stop.wait(), name="stop")
             loops = {worker, dispatcher, reminder, stopped}
-            if settings.sequencer_enabled and runtime.engine is not None:
-                loops.add(
-                    asyncio.create_task(
-                        sequencer.lead(runtime.engine, runtime.sessionmaker, stop, sequencer.options_from(settings)),
-                        name="feed sequencer",
-                    )
-                )
             try:
                 await asyncio.wait(loops, return_when=asyncio.FIRST_COMPLETED)
             finally:

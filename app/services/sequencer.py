@@ -18,7 +18,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import threading
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import structlog
@@ -27,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, a
 
 from app.db.repositories import events as events_repo
 from app.db.repositories import log as log_repo
-from app.db.session import transaction
+from app.db.session import create_engine, create_sessionmaker, transaction
 from app.settings import Settings
 
 log = structlog.get_logger("app.sequencer")
@@ -77,14 +79,10 @@ async def _try_lead(connection: AsyncConnection) -> bool:
     return bool(taken)
 
 
-async def lead(
-    engine: AsyncEngine,
-    sessionmaker: async_sessionmaker[AsyncSession],
-    stop: asyncio.Event,
-    options: SequencerOptions = SequencerOptions(),
-) -> None:
+async def lead(engine: AsyncEngine, stop: asyncio.Event, options: SequencerOptions = SequencerOptions()) -> None:
     """Take part in the election until `stop` is set, sequencing while this process leads. A database error drops
     leadership (the lock connection is closed) and the process competes again after the retry interval."""
+    sessionmaker = create_sessionmaker(engine)
     while not stop.is_set():
         try:
             async with engine.connect() as raw:
@@ -102,6 +100,59 @@ async def lead(
             log.warning("sequencer_failed", error=f"{type(exc).__name__}: {exc}"[:300])
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=options.follower_retry_seconds)
+
+
+@contextlib.asynccontextmanager
+async def candidate(url: str, settings: Settings) -> AsyncIterator[None]:
+    """This process stands for sequencer while the block runs (TIC_SEQUENCER_ENABLED=false: it does not).
+
+    The candidate runs in a thread of its own, on its own event loop and its own engine of two connections (the
+    leader lock, the batches). In the request loop, behind 30 busy requests, each of a batch's dozen round trips
+    waited its turn: the integration delay measured p50 0.5 s, p99 1 s at 40 transitions/s on a loaded 2-core
+    machine. In a thread, a round trip waits at most for the interpreter's switch interval (5 ms)."""
+    if not settings.sequencer_enabled:
+        yield
+        return
+    thread = _Candidate(url, settings)
+    thread.start()
+    try:
+        yield
+    finally:
+        thread.request_stop()
+        await asyncio.to_thread(thread.join, STOP_SECONDS)
+
+
+STOP_SECONDS = 10.0
+
+
+class _Candidate(threading.Thread):
+    def __init__(self, url: str, settings: Settings) -> None:
+        super().__init__(name="feed sequencer", daemon=True)
+        self._url, self._settings = url, settings
+        self._loop_ready = threading.Event()
+        self._own_loop: asyncio.AbstractEventLoop | None = None
+        self._halt: asyncio.Event | None = None
+
+    def run(self) -> None:
+        asyncio.run(self._main())
+
+    async def _main(self) -> None:
+        self._own_loop, self._halt = asyncio.get_running_loop(), asyncio.Event()
+        self._loop_ready.set()
+        engine = create_engine(
+            self._url, pool_size=2, max_overflow=0, statement_timeout_ms=self._settings.db_statement_timeout_ms
+        )
+        try:
+            await lead(engine, self._halt, options_from(self._settings))
+        finally:
+            await engine.dispose()
+
+    def request_stop(self) -> None:
+        """Ask the loop to finish its batch and return (from any thread)."""
+        self._loop_ready.wait(timeout=STOP_SECONDS)
+        if self._own_loop is not None and self._halt is not None and not self._own_loop.is_closed():
+            with contextlib.suppress(RuntimeError):  # the loop closed in between
+                self._own_loop.call_soon_threadsafe(self._halt.set)
 
 
 async def _run_leader(

@@ -25,7 +25,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.api.auth import issue_token
 from app.db.repositories.events import LEADER_LOCK_KEY
-from app.db.session import create_sessionmaker
 from app.services import sequencer
 from tests.api.helpers import act, attach_evidence, draft, make_world, other_lead
 from tests.conftest import SECRET, TokenFactory
@@ -293,7 +292,7 @@ async def test_a_subjects_events_follow_its_transitions_when_they_race_under_a_r
 
     stop = asyncio.Event()
     options = sequencer.SequencerOptions(batch=7, poll_seconds=0.005, follower_retry_seconds=0.2)
-    leading = asyncio.create_task(sequencer.lead(engine, create_sessionmaker(engine), stop, options))
+    leading = asyncio.create_task(sequencer.lead(engine, stop, options))
     # A client without the fixture's hooks: only the leader loop sequences what this race appends.
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test", timeout=60) as plain:
         calls = [
@@ -343,7 +342,7 @@ async def test_the_leader_loop_sequences_what_was_appended_and_integrates_the_tr
     """Commit → sequenced, measured: a transition's event is in the feed (and the tree) moments after its commit."""
     stop = asyncio.Event()
     options = sequencer.SequencerOptions(batch=100, poll_seconds=0.02, follower_retry_seconds=0.2)
-    leading = asyncio.create_task(sequencer.lead(engine, create_sessionmaker(engine), stop, options))
+    leading = asyncio.create_task(sequencer.lead(engine, stop, options))
     province = auth("province")
     try:
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as plain:
