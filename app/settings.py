@@ -78,6 +78,9 @@ class Settings(BaseSettings):
     sequencer_batch: int = Field(default=1000, ge=1, le=10000)
     sequencer_poll_seconds: float = Field(default=0.05, gt=0)
     sequencer_retry_seconds: float = Field(default=1.0, gt=0)
+    # Where the sequencer connects, when not to the service's database URL: its leader lock is session-level, so behind
+    # PgBouncer in transaction mode it must reach PostgreSQL directly (or through a session-mode pool).
+    sequencer_database_url: str | None = None
     # Panel draws (issue 17 §1): an expert sits on at most this many panels of one call; a drawn expert answers the
     # invitation within this many days; the panel scores within this many days of the review opening.
     expert_panel_cap: int = Field(default=3, ge=1, le=100)

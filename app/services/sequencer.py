@@ -113,7 +113,7 @@ async def candidate(url: str, settings: Settings) -> AsyncIterator[None]:
     if not settings.sequencer_enabled:
         yield
         return
-    thread = _Candidate(url, settings)
+    thread = _Candidate(settings.sequencer_database_url or url, settings)
     thread.start()
     try:
         yield
