@@ -193,12 +193,14 @@ async def client(app: FastAPI, connection: AsyncConnection) -> AsyncIterator[htt
 
 
 @pytest.fixture
-async def committed_client(app: FastAPI, engine: AsyncEngine) -> AsyncIterator[httpx.AsyncClient]:
+async def committed_client(app: FastAPI, engine: AsyncEngine, database_url: str) -> AsyncIterator[httpx.AsyncClient]:
     """A client on real, committed transactions (for races); the feed's sequencer drains the queue after each
     response, in transactions of its own; empties every table afterwards."""
     app.dependency_overrides.pop(get_session, None)
     transport = httpx.ASGITransport(app=app)
-    sessions = create_sessionmaker(engine)
+    # The sequencer's own engine, as in the service: its statements are not the request's (tests count those).
+    sequencer_engine = create_engine(database_url, pool_size=2, max_overflow=40)
+    sessions = create_sessionmaker(sequencer_engine)
 
     async def drain() -> None:
         # As the leader's loop does, a batch that meets a broken connection (the fault tests kill them) is left to the
@@ -232,6 +234,7 @@ async def committed_client(app: FastAPI, engine: AsyncEngine) -> AsyncIterator[h
         # A committed test may have killed or broken pooled connections (the fault tests do): the next test starts on
         # fresh ones, as the pool has no pre-ping since issue 13 and a stale connection would fail its first write.
         await engine.dispose()
+        await sequencer_engine.dispose()
 
 
 TokenFactory = Callable[..., dict[str, str]]

@@ -173,6 +173,9 @@ async def _run_leader(
         if moved < options.batch:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=options.poll_seconds)
+    # Stopping (the process shuts down after its requests finished): sequence what is queued before stepping down,
+    # so a stopped service leaves no event waiting for the next leader.
+    await drain(sessionmaker, batch=options.batch)
 
 
 def options_from(settings: Settings) -> SequencerOptions:

@@ -368,3 +368,25 @@ async def test_the_leader_loop_sequences_what_was_appended_and_integrates_the_tr
     async with engine.connect() as conn:
         leaves = (await conn.execute(text("SELECT count(*) FROM log_nodes WHERE level = 0"))).scalar_one()
         assert leaves == (await conn.execute(text("SELECT count(*) FROM events"))).scalar_one() == 1
+
+
+async def test_a_leader_stopped_with_sigterm_sequences_what_is_queued_before_it_exits(
+    fleet: Fleet, engine: AsyncEngine, auth: TokenFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The leader would not look at the queue again for a minute: only its way out can sequence these events.
+    monkeypatch.setitem(FAST, "TIC_SEQUENCER_POLL_SECONDS", "60")
+    url = fleet.serve()
+    await asyncio.to_thread(fleet.wait_ready)
+    await until(lambda: leader_pid(engine), within=10, what="a leader is elected")
+    load = Load(urls=[url], headers=auth("province"))
+    await load.run(tasks=4, seconds=1.0)
+    assert await queue_length(engine) == len(load.created) > 0
+    [process] = fleet.processes
+    process.terminate()
+    assert await asyncio.to_thread(process.wait, 30) == 0
+    assert await queue_length(engine) == 0
+    async with engine.connect() as conn:
+        sequenced = (
+            await conn.execute(text("SELECT subject_id::text FROM events WHERE type = 'organization.created'"))
+        ).scalars()
+        assert sorted(sequenced) == sorted(load.created)
