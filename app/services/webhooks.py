@@ -199,9 +199,8 @@ async def dispatch(session: AsyncSession, webhook_id: uuid.UUID, *, batch: int =
     if created_at is None:  # its creation event is not sequenced yet: neither is anything after it
         return Dispatched(deliveries=0, more=False)
     cursor = max(webhook.cursor_seq, created_at)
-    if cursor >= head:
-        if cursor > webhook.cursor_seq:
-            await repo.advance_cursor(session, webhook.id, cursor)
+    if cursor >= head:  # the creation event is the head (the cursor was behind it): nothing after it yet
+        await repo.advance_cursor(session, webhook.id, cursor)
         return Dispatched(deliveries=0, more=False)
     items = await repo.feed_after(session, after=cursor, upto=head, event_types=webhook.event_types, limit=batch)
     created = await repo.insert_deliveries(session, webhook.id, items)

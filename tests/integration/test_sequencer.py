@@ -25,7 +25,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.api.auth import issue_token
 from app.db.repositories.events import LEADER_LOCK_KEY
+from app.db.session import create_engine, create_sessionmaker
 from app.services import sequencer
+from app.settings import Settings
 from tests.api.helpers import act, attach_evidence, draft, make_world, other_lead
 from tests.conftest import SECRET, TokenFactory
 from tests.factories import credit_code
@@ -390,3 +392,56 @@ async def test_a_leader_stopped_with_sigterm_sequences_what_is_queued_before_it_
             await conn.execute(text("SELECT subject_id::text FROM events WHERE type = 'organization.created'"))
         ).scalars()
         assert sorted(sequenced) == sorted(load.created)
+
+
+async def test_drain_moves_the_queue_in_batches_and_a_candidate_leads_only_while_enabled(
+    committed_client: httpx.AsyncClient, app: FastAPI, auth: TokenFactory, engine: AsyncEngine, settings: Settings
+) -> None:
+    province = auth("province")
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as plain:
+        for _ in range(5):  # no hooks: the events stay queued
+            body = {"name": "单位", "credit_code": credit_code(), "kind": "enterprise"}
+            assert (await plain.post("/api/v1/organizations", headers=province, json=body)).status_code == 201
+    assert await queue_length(engine) == 5
+    assert await sequencer.drain(create_sessionmaker(engine), batch=2) == 5  # 2 + 2 + 1, one transaction each
+    assert await queue_length(engine) == 0
+
+    url = settings.database_url or ""
+    async with sequencer.candidate(url, settings.model_copy(update={"sequencer_enabled": False})):
+        await asyncio.sleep(0.3)
+        assert await leader_pid(engine) is None
+    fast = settings.model_copy(update={"sequencer_poll_seconds": 0.02, "sequencer_retry_seconds": 0.1})
+    async with sequencer.candidate(url, fast):
+        await until(lambda: leader_pid(engine), within=10, what="the candidate leads")
+        assert await leader_pid(engine) == os.getpid()
+    assert await leader_pid(engine) is None, "a stopped candidate keeps the lead"
+
+
+async def test_a_candidate_that_cannot_reach_its_database_keeps_trying_and_stops_when_asked(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    failures: list[str] = []
+
+    class Log:
+        def info(self, event: str, **fields: Any) -> None:
+            raise AssertionError(f"it cannot lead without a database: {event}")
+
+        def warning(self, event: str, **fields: Any) -> None:
+            failures.append(f"{event}: {fields.get('error', '')}")
+
+    monkeypatch.setattr(sequencer, "log", Log())
+    unreachable = create_engine(f"postgresql://postgres@127.0.0.1:{_free_port()}/nowhere", pool_size=1)
+    stop = asyncio.Event()
+    options = sequencer.SequencerOptions(poll_seconds=0.01, follower_retry_seconds=0.05)
+    try:
+        leading = asyncio.create_task(sequencer.lead(unreachable, stop, options))
+
+        async def tried_again() -> bool:
+            return len(failures) >= 3
+
+        await until(tried_again, within=10, what="it tries again")
+        stop.set()
+        await asyncio.wait_for(leading, timeout=5)
+    finally:
+        await unreachable.dispose()
+    assert all(f.startswith("sequencer_failed: ") for f in failures), failures
