@@ -60,13 +60,15 @@ async def measure(url: str, base: str, *, tasks: int = 32, seconds: float = 20.0
         nonlocal after
         # Until the load stops and everything it appended has been seen (the queue is empty and nothing new came).
         while True:
+            # The queue is looked at first: empty then, everything the load appended is in the feed for the read after.
+            finished = done.is_set() and not await watcher.fetchval("SELECT count(*) FROM event_queue")
             rows = await watcher.fetch(
                 "SELECT seq, occurred_at, clock_timestamp() AS seen FROM events WHERE seq > $1 ORDER BY seq", after
             )
             for row in rows:
                 delays.append(int((row["seen"] - row["occurred_at"]).total_seconds() * 1_000_000))
                 after = row["seq"]
-            if done.is_set() and not rows and not await watcher.fetchval("SELECT count(*) FROM event_queue"):
+            if finished and not rows:
                 return
             await asyncio.sleep(poll_ms / 1000)
 
@@ -97,6 +99,8 @@ async def measure(url: str, base: str, *, tasks: int = 32, seconds: float = 20.0
         watching.cancel()
         await watcher.close()
     ordered = sorted(delays)
+    if len(ordered) != transitions:
+        raise RuntimeError(f"{transitions} transitions committed but {len(ordered)} events seen in the feed")
     return Delay(
         events=len(ordered),
         transitions=transitions,
