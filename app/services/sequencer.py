@@ -164,6 +164,10 @@ async def _run_leader(
     # The lock connection is checked now and then: a leader whose connection broke has lost the lock and steps
     # down rather than keep sequencing beside the next leader (which would be correct, only wasted work).
     next_check = time.monotonic() + options.follower_retry_seconds
+    # A new leader first brings the tree up to the feed (events loaded or restored without their tree, as the bench's
+    # seeded million are): a long catch-up then happens at election, not inside the first batch under load.
+    async with transaction(sessionmaker) as session:
+        await log_repo.integrate(session)
     while not stop.is_set():
         async with transaction(sessionmaker) as session:
             moved = await sequence_once(session, batch=options.batch)
