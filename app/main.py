@@ -22,6 +22,7 @@ from app.api.v1 import router as v1_router
 from app.db.embedded import ConnectionProbe, DatabaseWatch, Watchdog, embedded_server, terminate_process
 from app.db.session import create_engine, create_sessionmaker
 from app.logging import configure_logging
+from app.services import sequencer
 from app.settings import Settings
 
 API_VERSION = "1.0.0"
@@ -79,6 +80,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 )
                 task = asyncio.create_task(watchdog.run(), name="embedded-postgres-watchdog")
                 stack.push_async_callback(_cancel, task)
+            # A candidate for the feed's one sequencer (issue 14; app/services/sequencer.py).
+            await stack.enter_async_context(sequencer.candidate(url, settings))
             # Everything built so far (modules, routes, models, the engine) lives as long as the process: keep it out
             # of the cyclic garbage collector's scans, which otherwise walk it all again on every full collection
             # (seen in profiles as stalls in whatever frame happened to allocate).

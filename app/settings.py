@@ -84,6 +84,16 @@ class Settings(BaseSettings):
     # How often a worker looks for feed events no delivery has been made for yet.
     webhook_dispatch_interval_seconds: float = Field(default=1.0, gt=0)
     worker_concurrency: int = Field(default=10, ge=1)
+    # The feed's sequencer (issue 14): whether this process takes part in electing the one leader that moves appended
+    # events into the feed; how many events one batch moves; how long the leader waits when the queue is empty; how
+    # often a follower tries to take over (the longest a dead leader's work waits, plus one batch).
+    sequencer_enabled: bool = True
+    sequencer_batch: int = Field(default=1000, ge=1, le=10000)
+    sequencer_poll_seconds: float = Field(default=0.05, gt=0)
+    sequencer_retry_seconds: float = Field(default=1.0, gt=0)
+    # Where the sequencer connects, when not to the service's database URL: its leader lock is session-level, so behind
+    # PgBouncer in transaction mode it must reach PostgreSQL directly (or through a session-mode pool).
+    sequencer_database_url: str | None = None
     # Panel draws (issue 17 §1): an expert sits on at most this many panels of one call; a drawn expert answers the
     # invitation within this many days; the panel scores within this many days of the review opening.
     expert_panel_cap: int = Field(default=3, ge=1, le=100)

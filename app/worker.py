@@ -4,7 +4,8 @@ the inbox's reminders onto the feed (app/services/reminders.py).
 It runs on procrastinate, a task queue kept in this service's own PostgreSQL: jobs are rows, workers fetch them with
 `FOR UPDATE SKIP LOCKED` and wake on NOTIFY, so any number of workers on any number of machines share the work with
 no broker to run. Each worker also runs the dispatch loop; webhooks are locked one at a time with SKIP LOCKED, so
-loops on many workers split the webhooks instead of repeating one another. Like app.main, this module wires layers.
+loops on many workers split the webhooks instead of repeating one another. Every worker, like every service process,
+is also a candidate for the feed's one sequencer (app/services/sequencer.py). Like app.main, this module wires layers.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from app.db.session import (
 )
 from app.domain.draws import ReviewTerms
 from app.domain.webhooks import TargetPolicy, retry_delay
-from app.services import draws, reminders, webhook_targets, webhooks
+from app.services import draws, reminders, sequencer, webhook_targets, webhooks
 from app.services.clock import Clock
 from app.services.secret_box import SecretBox
 from app.settings import Settings
@@ -84,6 +85,8 @@ class Runtime:
     http: httpx.AsyncClient
     targets: TargetPolicy
     box: SecretBox
+    # The engine behind `sessionmaker` (the sequencer connects to its database).
+    engine: AsyncEngine | None = None
 
     @property
     def policy(self) -> webhooks.RetryPolicy:
@@ -123,6 +126,7 @@ async def open_runtime(
             http=http,
             targets=targets,
             box=SecretBox(settings.webhook_fernet_keys()),
+            engine=engine,
         )
     finally:
         await http.aclose()
@@ -278,10 +282,16 @@ async def run(
     name: str | None = None,
     engine: AsyncEngine | None = None,
 ) -> None:
-    """Run the delivery worker and the dispatch loop until `stop` is set; running jobs are finished first."""
+    """Run the delivery worker, the dispatch and reminder loops and (unless TIC_SEQUENCER_ENABLED=false) a candidate
+    for the feed's sequencer until `stop` is set; running jobs are finished first."""
     async with open_runtime(settings, engine=engine, concurrency=concurrency) as runtime:
         queue = create_queue(settings, runtime, concurrency=concurrency)
-        async with queue.open_async():
+        url = (
+            runtime.engine.url.render_as_string(hide_password=False)
+            if runtime.engine is not None
+            else resolve_database_url(settings.database_url, settings.data_dir)
+        )
+        async with queue.open_async(), sequencer.candidate(url, settings):
             options: dict[str, Any] = {
                 "queues": [webhooks.QUEUE],
                 "concurrency": concurrency or settings.worker_concurrency,
@@ -295,13 +305,14 @@ async def run(
             dispatcher = asyncio.create_task(dispatch_forever(runtime, queue, stop), name="webhook dispatch")
             reminder = asyncio.create_task(remind_forever(runtime, stop), name="reminders")
             stopped = asyncio.create_task(stop.wait(), name="stop")
+            loops = {worker, dispatcher, reminder, stopped}
             try:
-                await asyncio.wait({worker, dispatcher, reminder, stopped}, return_when=asyncio.FIRST_COMPLETED)
+                await asyncio.wait(loops, return_when=asyncio.FIRST_COMPLETED)
             finally:
                 stop.set()
                 # Cancelling procrastinate's worker asks it to stop and waits for the jobs in progress.
                 worker.cancel()
-                results = await asyncio.gather(worker, dispatcher, reminder, stopped, return_exceptions=True)
+                results = await asyncio.gather(*loops, return_exceptions=True)
             for result in results:
                 if isinstance(result, Exception):
                     raise result

@@ -21,7 +21,6 @@ import asyncpg
 from sqlalchemy.engine import make_url
 
 from app.db.session import plain_url
-from bench.baselines.write_floor import EVENT_SEQUENCE
 from bench.config import ROOT
 
 SCRIPTS = {
@@ -45,19 +44,6 @@ async def prepare_subjects(url: str) -> int:
             f"ALTER TABLE {SUBJECTS} ADD PRIMARY KEY (n); ANALYZE {SUBJECTS}"
         )
         return int(await connection.fetchval(f"SELECT count(*) FROM {SUBJECTS}"))
-    finally:
-        await connection.close()
-
-
-async def sequence_past_head(url: str) -> int:
-    """The sequence the unchained writers (the write floor, the unchained script) draw `seq` from, set past the feed's
-    head: they run after every service scenario, so no chained writer follows them in the run."""
-    connection = await asyncpg.connect(url)
-    try:
-        head = int(await connection.fetchval("SELECT coalesce(max(seq), 0) FROM events"))
-        await connection.execute(f"CREATE SEQUENCE IF NOT EXISTS {EVENT_SEQUENCE}")
-        await connection.execute(f"SELECT setval('{EVENT_SEQUENCE}', {max(head, 1)}, {head > 0})")
-        return head
     finally:
         await connection.close()
 

@@ -12,7 +12,7 @@ import os
 import socket
 import tempfile
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,7 @@ import uvicorn
 from fastapi import FastAPI
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from app.api.auth import issue_token
@@ -30,7 +31,7 @@ from app.api.deps import get_session
 from app.db import migrations
 from app.db.session import create_engine, create_sessionmaker, plain_url, start_embedded
 from app.main import create_app
-from app.services import webhook_targets
+from app.services import sequencer, webhook_targets
 from app.settings import Settings
 
 SECRET = "test-secret-0123456789abcdef0123456789"
@@ -150,25 +151,70 @@ def savepoint_sessions(connection: AsyncConnection) -> Callable[[], AsyncIterato
     return savepoint_session
 
 
+async def sequence_on(connection: AsyncConnection) -> None:
+    """Run the feed's sequencer (its one batch function, as the leader does) in a savepoint of the test's transaction:
+    a sequencer on another connection could not see the rolled-back transaction's queue."""
+    async with (
+        AsyncSession(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False) as s,
+        s.begin(),
+    ):
+        while await sequencer.sequence_once(s, batch=SEQUENCE_BATCH) == SEQUENCE_BATCH:
+            pass
+
+
+SEQUENCE_BATCH = 1000
+
+
+def sequencing_hooks(sequence: Callable[[], Awaitable[None]]) -> dict[str, list[Callable[..., Awaitable[None]]]]:
+    """httpx event hooks that sequence the feed after every response to a write, so a test sees its events in /events
+    as a client of the running service sees them moments after the commit. Reads append no events; they are left
+    alone, so a read running beside another request (a /healthz poller) never shares the test's connection with a
+    sequencer batch."""
+
+    async def after(response: httpx.Response) -> None:
+        if response.request.method not in ("GET", "HEAD", "OPTIONS"):
+            await sequence()
+
+    return {"response": [after]}
+
+
 @pytest.fixture
 async def client(app: FastAPI, connection: AsyncConnection) -> AsyncIterator[httpx.AsyncClient]:
-    """A client whose every request runs in a savepoint of the test's rolled-back transaction."""
+    """A client whose every request runs in a savepoint of the test's rolled-back transaction; the feed's sequencer
+    runs after each response in the same transaction."""
     app.dependency_overrides[get_session] = savepoint_sessions(connection)
     transport = httpx.ASGITransport(app=app)
+    hooks = sequencing_hooks(lambda: sequence_on(connection))
     try:
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
+        async with httpx.AsyncClient(transport=transport, base_url="http://test", event_hooks=hooks) as c:
             yield c
     finally:
         app.dependency_overrides.pop(get_session, None)
 
 
 @pytest.fixture
-async def committed_client(app: FastAPI, engine: AsyncEngine) -> AsyncIterator[httpx.AsyncClient]:
-    """A client on real, committed transactions (for races); empties every table afterwards."""
+async def committed_client(app: FastAPI, engine: AsyncEngine, database_url: str) -> AsyncIterator[httpx.AsyncClient]:
+    """A client on real, committed transactions (for races); the feed's sequencer drains the queue after each
+    response, in transactions of its own; empties every table afterwards."""
     app.dependency_overrides.pop(get_session, None)
     transport = httpx.ASGITransport(app=app)
+    # The sequencer's own engine, as in the service: its statements are not the request's (tests count those).
+    sequencer_engine = create_engine(database_url, pool_size=2, max_overflow=40)
+    sessions = create_sessionmaker(sequencer_engine)
+
+    async def drain() -> None:
+        # As the leader's loop does, a batch that meets a broken connection (the fault tests kill them) is left to the
+        # next round: the next response's hook. A constraint the batch broke (two batches taking one seq) is a bug.
+        try:
+            await sequencer.drain(sessions, batch=SEQUENCE_BATCH)
+        except IntegrityError:
+            raise
+        except (DBAPIError, OSError):
+            pass
+
+    hooks = sequencing_hooks(drain)
     try:
-        async with httpx.AsyncClient(transport=transport, base_url="http://test", timeout=60) as c:
+        async with httpx.AsyncClient(transport=transport, base_url="http://test", timeout=60, event_hooks=hooks) as c:
             yield c
     finally:
         async with engine.begin() as conn:
@@ -188,6 +234,7 @@ async def committed_client(app: FastAPI, engine: AsyncEngine) -> AsyncIterator[h
         # A committed test may have killed or broken pooled connections (the fault tests do): the next test starts on
         # fresh ones, as the pool has no pre-ping since issue 13 and a stale connection would fail its first write.
         await engine.dispose()
+        await sequencer_engine.dispose()
 
 
 TokenFactory = Callable[..., dict[str, str]]

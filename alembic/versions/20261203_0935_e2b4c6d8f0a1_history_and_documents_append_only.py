@@ -2,7 +2,7 @@
 as the event feed is: the database itself refuses UPDATE and DELETE
 
 Revision ID: e2b4c6d8f0a1
-Revises: a1f0c3d5e7b9
+Revises: e1a7c0de5e90
 Create Date: 2026-12-03 09:35:00+00:00
 """
 
@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "e2b4c6d8f0a1"
-down_revision: str | None = "a1f0c3d5e7b9"
+down_revision: str | None = "e1a7c0de5e90"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -542,6 +542,25 @@ class EventRecord(Base):
     hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
 
 
+class EventQueueRecord(Base):
+    """Events of committed transitions not yet sequenced into the feed (issue 14). A writer inserts here in its own
+    transaction, with no lock shared with other writers; the sequencer moves rows in `id` order into `events`,
+    chaining them, and deletes them in the same transaction. `id` is the append order, not a feed `seq`."""
+
+    __tablename__ = "event_queue"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(always=True), primary_key=True)
+    event_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
+    type: Mapped[str] = mapped_column(String(64), nullable=False)
+    subject_type: Mapped[str] = mapped_column(String(32), nullable=False)
+    subject_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
+    actor_sub: Mapped[str] = mapped_column(String(200), nullable=False)
+    actor_role: Mapped[str] = mapped_column(String(32), nullable=False)
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    effective_on: Mapped[date | None] = mapped_column(Date)
+    data: Mapped[dict[str, Any]] = mapped_column(JSONB, nullable=False)
+
+
 class LogNodeRecord(Base):
     """The feed's Merkle tree (RFC 9162): the hash of every perfect subtree, node (level, index) covering events
     [index·2^level + 1, (index+1)·2^level] by seq. Append-only like the feed, enforced by a trigger."""

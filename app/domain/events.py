@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -73,3 +73,44 @@ def verify_chain(
         previous_hash = stored_hash
         expected_seq += 1
     return ChainCheck(ok=True, checked=checked, first_bad_seq=None)
+
+
+@dataclass(frozen=True, slots=True)
+class Unsequenced:
+    """An event as its transaction appended it: everything but its place in the feed (seq and prev_hash)."""
+
+    id: str
+    type: str
+    subject_type: str
+    subject_id: str
+    actor_sub: str
+    actor_role: str
+    occurred_at: datetime
+    effective_on: date | None
+    data: Mapping[str, Any]
+
+
+def chain(entries: Sequence[Unsequenced], *, head_seq: int, head_hash: str) -> list[tuple[Event, str]]:
+    """Place `entries`, in the order given, after the feed's head (seq `head_seq`, hash `head_hash`; 0 and
+    GENESIS_HASH for an empty feed): consecutive seqs, each linked to the hash before it. Answers (event, hash)
+    pairs, which verify_chain accepts from `head_hash` and `head_seq + 1` on."""
+    chained: list[tuple[Event, str]] = []
+    seq, previous = head_seq, head_hash
+    for entry in entries:
+        seq += 1
+        event = Event(
+            seq=seq,
+            id=entry.id,
+            type=entry.type,
+            subject_type=entry.subject_type,
+            subject_id=entry.subject_id,
+            actor_sub=entry.actor_sub,
+            actor_role=entry.actor_role,
+            occurred_at=entry.occurred_at,
+            effective_on=entry.effective_on,
+            data=entry.data,
+            prev_hash=previous,
+        )
+        previous = event.compute_hash()
+        chained.append((event, previous))
+    return chained

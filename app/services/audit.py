@@ -1,4 +1,5 @@
-"""Every state change is written twice in the same transaction: to the subject's history and to the feed."""
+"""Every state change is written twice in the same transaction: to the subject's history and to the feed's append
+queue, which the sequencer (app/services/sequencer.py) moves into the feed moments after the commit."""
 
 from __future__ import annotations
 
@@ -84,8 +85,3 @@ async def history(
     the last page). A history grows with every edit, so it is read a page at a time."""
     records = await repo.history(session, subject_type, subject_id, after=after, limit=limit + 1)
     return records[:limit], records[limit - 1].id if len(records) > limit else None
-
-
-async def write_pending_events(session: AsyncSession) -> None:
-    """Chain and write this transaction's queued events now rather than at COMMIT."""
-    await repo.write_pending(session)

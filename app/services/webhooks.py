@@ -30,7 +30,7 @@ from app.domain import webhooks as rules
 from app.domain.events import canonical_json
 from app.domain.principal import Principal
 from app.services import webhook_targets as targets
-from app.services.audit import record_event, write_pending_events
+from app.services.audit import record_event
 from app.services.errors import NotFound, VersionMismatch
 from app.services.secret_box import SecretBox, SecretUnreadable
 
@@ -115,9 +115,9 @@ async def create_webhook(
         subject_id=webhook_id,
         data={"url_origin": _origin(data["url"]), "event_types": event_types},
     )
-    # Write the creation event now (this transaction then holds the feed's lock), so the head is that event and the
-    # webhook starts after it.
-    await write_pending_events(session)
+    # The creation event gets its seq from the sequencer after this commits. Until then the cursor is the feed head
+    # now, a lower bound; the first dispatch moves it up to the creation event (`dispatch`), so deliveries start
+    # with the next event after it.
     head = await repo.feed_head(session)
     record = await repo.add(
         session,
@@ -195,9 +195,14 @@ async def dispatch(session: AsyncSession, webhook_id: uuid.UUID, *, batch: int =
     head = await repo.feed_head(session)
     if head <= webhook.cursor_seq:
         return Dispatched(deliveries=0, more=False)
-    items = await repo.feed_after(
-        session, after=webhook.cursor_seq, upto=head, event_types=webhook.event_types, limit=batch
-    )
+    created_at = await repo.creation_seq(session, webhook.id)
+    if created_at is None:  # its creation event is not sequenced yet: neither is anything after it
+        return Dispatched(deliveries=0, more=False)
+    cursor = max(webhook.cursor_seq, created_at)
+    if cursor >= head:  # the creation event is the head (the cursor was behind it): nothing after it yet
+        await repo.advance_cursor(session, webhook.id, cursor)
+        return Dispatched(deliveries=0, more=False)
+    items = await repo.feed_after(session, after=cursor, upto=head, event_types=webhook.event_types, limit=batch)
     created = await repo.insert_deliveries(session, webhook.id, items)
     await repo.enqueue_deliveries(
         session,

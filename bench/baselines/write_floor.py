@@ -3,15 +3,13 @@
 `POST /applications/{id}/recommend` sends, in one transaction, the statements the service sends for the bench's
 transition (`POST /api/v1/applications/{id}/recommend`, see `tests/api/test_query_counts.py`) against the same tables:
 the row lock (`SELECT … FOR UPDATE`), the `UPDATE` of status and version, the history row (`transitions`) and the
-feed event (`events`), and nothing else: no guard facts, no feed lock, no read of the feed's head. Run:
+event appended to the feed's queue (`event_queue`, as the service's writers do since issue 14), and nothing else: no
+guard facts, no authorization, no ORM. Run:
 `BENCH_DATABASE_URL=postgresql://... uvicorn bench.baselines.write_floor:app --loop uvloop --http httptools`.
 
-All its SQL is the four statements below. On main the feed's `seq` is gap-free under one advisory lock, which this
-floor does not take: its events draw `seq` from the bench's own sequence (`EVENT_SEQUENCE`, created and set past
-the feed's head by `bench.run` just before this app runs, after every service scenario), are not chained
-(`prev_hash` is the genesis hash) and are hashed by PostgreSQL. Once writers append to an unsequenced queue and a
-sequencer assigns `seq`, point `EVENT` at that queue table (same eight parameters) so the floor writes what the
-service writes.
+All its SQL is the four statements below. The service's sequencer (a thread of the service process, whose CPU the
+bench counts) chains queued events into the feed; the floor runs after every service scenario, with no sequencer
+running, so its events stay queued and the feed the bench checks is the service's alone.
 """
 
 from __future__ import annotations
@@ -27,9 +25,6 @@ from typing import Any
 import asyncpg
 from fastapi import FastAPI, HTTPException, Request, Response
 
-EVENT_SEQUENCE = "bench_event_seq"
-UNCHAINED = "0" * 64
-
 LOCK = "SELECT status, version FROM applications WHERE id = $1 FOR UPDATE"
 UPDATE = (
     "UPDATE applications SET status = $2, updated_at = now(), version = version + 1 "
@@ -43,9 +38,8 @@ HISTORY = (
 # with the bench's seq, unchained, hashed by PostgreSQL; behind a sequencer it is one INSERT INTO the queue table with
 # those eight values.
 EVENT = (
-    "INSERT INTO events (seq, id, type, subject_type, subject_id, actor_sub, actor_role, occurred_at, effective_on, "
-    f"data, prev_hash, hash) VALUES (nextval('{EVENT_SEQUENCE}'), $1, $2, $3, $4, $5, $6, $7, NULL, $8, "
-    f"'{UNCHAINED}', encode(sha256(uuid_send($1) || jsonb_send($8)), 'hex'))"
+    "INSERT INTO event_queue (event_id, type, subject_type, subject_id, actor_sub, actor_role, occurred_at, "
+    "effective_on, data) VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, $8)"
 )
 
 ACTOR = ("bench-supervisor", "supervisor")

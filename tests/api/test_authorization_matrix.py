@@ -61,6 +61,7 @@ from tests.api.helpers import (
     open_call,
     score,
 )
+from tests.conftest import sequence_on
 from tests.factories import create_org, credit_code
 
 API = "/api/v1"
@@ -937,6 +938,7 @@ async def world(settings: Settings, engine: AsyncEngine, auth: Any) -> AsyncIter
         try:
             async with httpx.AsyncClient(transport=httpx.ASGITransport(app=application), base_url="http://test") as c:
                 built = await _build(c, auth)
+                await sequence_on(connection)  # the world's events, in the feed as the sequencer would put them
                 keep["savepoints"] = False
                 yield built
         finally:

@@ -41,7 +41,7 @@ from tests.api.helpers import (
     reviewed,
     score,
 )
-from tests.conftest import TokenFactory
+from tests.conftest import TokenFactory, sequence_on
 
 SEED = bytes(range(32))
 
@@ -505,6 +505,7 @@ async def test_the_worker_lapses_overdue_invitations_and_calls_in_the_backups(
     assert await worker.expire_invitations_once(runtime) == 5
     # The backups were invited today: nothing more is due.
     assert await worker.expire_invitations_once(runtime) == 0
+    await sequence_on(connection)  # what the worker's sequencer does moments after the sweep's commits
     panel = (await review(client, application["id"], world.province))["panel"]
     assert sorted(m["expert_id"] for m in panel) == sorted(backups)
     assert not set(members) & {m["expert_id"] for m in panel}

@@ -38,7 +38,9 @@ pytestmark = pytest.mark.race  # commits for real; committed_client empties the 
 
 SINGLE_READ = 3
 PAGE = 5
-TRANSITION = 8
+# BEGIN, the locked load, UPDATE, the history INSERT, the event_queue INSERT, COMMIT (issue 14: no feed lock, no head
+# read; the sequencer chains the event on its own connection).
+TRANSITION = 6
 CENTERS = "/api/v1/centers"
 APPS = "/api/v1/applications"
 
@@ -139,7 +141,7 @@ async def test_a_single_center_read_sends_at_most_3_statements(
     assert response.json()["id"] == center["id"]
 
 
-async def test_a_center_transition_sends_at_most_8_statements(
+async def test_a_center_transition_sends_at_most_6_statements(
     committed_client: httpx.AsyncClient, engine: AsyncEngine, auth: Any
 ) -> None:
     w = await orgs(committed_client, auth)

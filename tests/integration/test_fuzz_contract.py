@@ -60,6 +60,7 @@ from app.db.session import create_sessionmaker
 from app.main import create_app
 from app.settings import Settings
 from tests.api.helpers import make_world
+from tests.conftest import sequence_on
 from tests.integration.fuzz_plans import PLANS, Ref, Refusal, Setup, callers, invalid, plan, rule
 from tests.integration.fuzz_world import FuzzWorld, build
 
@@ -344,6 +345,7 @@ async def fuzzed_app(settings: Settings, engine: AsyncEngine, auth: Any) -> Asyn
         try:
             async with httpx.AsyncClient(transport=httpx.ASGITransport(app=application), base_url=BASE_URL) as c:
                 world = await build(c, auth)
+            await sequence_on(connection)  # the world's events, in the feed as the sequencer would put them
             keep["savepoints"] = False
             yield application, world
         finally:

@@ -1,7 +1,8 @@
 """Concurrent transitions on real PostgreSQL with real commits (api.md "Concurrency": exactly one wins).
 
 Each request runs in its own connection and transaction; the application row is locked (SELECT ... FOR UPDATE), so
-the losers see the winner's state and answer 409. The feed serialises on an advisory lock, so `seq` stays gap-free.
+the losers see the winner's state and answer 409. Transitions append their events unsequenced; the sequencer (run
+here by the committed client after every response, concurrently) takes `seq`s under its lock, so they stay gap-free.
 """
 
 from __future__ import annotations
@@ -265,11 +266,13 @@ async def test_exactly_one_of_32_concurrent_finalizations_grades_the_cycle(
 async def test_32_concurrent_transitions_on_32_subjects_keep_the_feed_in_commit_order(
     committed_client: httpx.AsyncClient, auth: TokenFactory, engine: AsyncEngine
 ) -> None:
-    """Issue 18, item 4: many writers at once, each on its own subject, so nothing but the feed lock orders them.
+    """Issue 18, item 4: many writers at once, each on its own subject, so nothing but the sequencer orders them.
 
-    While the 32 recommendations race, an observer reads the feed over and over on its own connection. Because a
-    `seq` is taken under the feed lock held until COMMIT, every snapshot it sees is a gap-free prefix of the final feed:
-    a transaction that committed after another never shows a smaller `seq`, and none shows a hole behind it."""
+    While the 32 recommendations race (and 32 sequencer drains with them, one after each response), an observer reads
+    the feed over and over on its own connection. Because `seq`s are taken by a batch under the sequence lock held
+    until its COMMIT, every snapshot it sees is a gap-free prefix of the final feed: a batch that committed after
+    another never shows a smaller `seq`, and none shows a hole behind it. Without that lock two batches take the same
+    seq and one fails on the feed's key."""
     client = committed_client
     world = await make_world(client, auth)
     subjects: list[str] = []

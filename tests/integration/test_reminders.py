@@ -19,7 +19,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app import worker
-from app.db.session import create_engine
+from app.db.session import create_engine, create_sessionmaker
+from app.services import sequencer
 from app.settings import Settings
 from tests.api.helpers import draft, make_world
 from tests.api.test_centers import import_center
@@ -54,6 +55,8 @@ async def seed(client: httpx.AsyncClient, auth: Any) -> dict[str, Any]:
 
 
 async def reminder_events(engine: AsyncEngine) -> list[tuple[str, str, str, dict[str, Any]]]:
+    # What a worker's sequencer loop does moments after the reminders' commit.
+    await sequencer.drain(create_sessionmaker(engine))
     async with engine.connect() as conn:
         rows = (
             await conn.execute(

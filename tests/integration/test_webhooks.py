@@ -34,14 +34,15 @@ from cryptography.fernet import Fernet
 from fastapi import FastAPI
 from pydantic import SecretStr
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from app import worker
 from app.db.session import create_sessionmaker, transaction
+from app.services import sequencer
 from app.services import webhooks as webhook_service
 from app.services.secret_box import SecretBox, SecretUnreadable
 from app.settings import Settings
-from tests.conftest import TEST_DNS, TokenFactory
+from tests.conftest import TEST_DNS, TokenFactory, sequence_on
 from tests.factories import create_org
 
 HOOKS = "/api/v1/webhooks"
@@ -514,7 +515,7 @@ async def test_python_m_app_worker_delivers_and_stops_on_sigterm(
 
 
 async def test_a_webhook_shows_its_secret_once_and_generates_one_when_none_is_given(
-    client: httpx.AsyncClient, auth: TokenFactory
+    client: httpx.AsyncClient, auth: TokenFactory, connection: AsyncConnection
 ) -> None:
     province = auth("province")
     response = await client.post(HOOKS, headers=province, json={"url": "https://example.org/tic"})
@@ -533,7 +534,43 @@ async def test_a_webhook_shows_its_secret_once_and_generates_one_when_none_is_gi
     feed = await client.get("/api/v1/events", headers=province, params={"type": "webhook.created"})
     [event] = [e for e in feed.json()["items"] if e["subject_id"] == created["id"]]
     assert event["data"] == {"url_origin": "https://example.org", "event_types": []}
-    assert created["cursor_seq"] == event["seq"]
+    # Created before its event was sequenced, the webhook starts at the head then (the event before its own); the
+    # first dispatch moves it to its creation event, so deliveries start with the next one.
+    assert created["cursor_seq"] == event["seq"] - 1
+    assert await dispatch_on(connection, created["id"]) == webhook_service.Dispatched(0, False)
+    shown = await client.get(f"{HOOKS}/{created['id']}", headers=province)
+    assert shown.json()["cursor_seq"] == event["seq"]
+
+
+async def dispatch_on(connection: AsyncConnection, webhook_id: str) -> webhook_service.Dispatched:
+    async with AsyncSession(bind=connection, join_transaction_mode="create_savepoint") as session, session.begin():
+        return await webhook_service.dispatch(session, uuid.UUID(webhook_id))
+
+
+async def test_a_webhook_waits_for_its_creation_event_and_then_gets_only_what_follows_it(
+    client: httpx.AsyncClient, app: FastAPI, auth: TokenFactory, connection: AsyncConnection
+) -> None:
+    province = auth("province")
+    await create_org(client, province)  # sequenced: the head when the webhook is created
+    # Without the test client's hooks nothing is sequenced: three events stay queued, the webhook's in the middle.
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as plain:
+        early = await create_org(plain, province)
+        created = (await plain.post(HOOKS, headers=province, json={"url": "https://example.org/tic"})).json()
+        after = await create_org(plain, province)
+    head = created["cursor_seq"]
+    assert await dispatch_on(connection, created["id"]) == webhook_service.Dispatched(0, False)  # nothing new
+    async with AsyncSession(bind=connection, join_transaction_mode="create_savepoint") as session, session.begin():
+        assert await sequencer.sequence_once(session, batch=1) == 1  # the earlier event only
+    # The feed moved past the cursor, but the webhook's own event is not placed yet: it waits, cursor unchanged.
+    assert await dispatch_on(connection, created["id"]) == webhook_service.Dispatched(0, False)
+    assert (await client.get(f"{HOOKS}/{created['id']}", headers=province)).json()["cursor_seq"] == head
+
+    await sequence_on(connection)
+    assert await dispatch_on(connection, created["id"]) == webhook_service.Dispatched(1, False)
+    deliveries = (await client.get(f"{HOOKS}/{created['id']}/deliveries", headers=province)).json()["items"]
+    feed = (await client.get("/api/v1/events", headers=province, params={"after": head})).json()["items"]
+    assert [e["subject_id"] for e in feed] == [early["id"], created["id"], after["id"]]
+    assert [d["event_seq"] for d in deliveries] == [feed[2]["seq"]]
 
 
 @pytest.mark.parametrize(

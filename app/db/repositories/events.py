@@ -1,5 +1,18 @@
-"""Appending to and reading the hash-chained feed. Appends serialise on one advisory lock so `seq` is
-gap-free and follows commit order."""
+"""Appending to and reading the hash-chained feed (issue 14).
+
+A transaction appends its events to `event_queue` right before its COMMIT, with no lock shared with other writers,
+so PostgreSQL can group the commits of concurrent transitions. The sequencer (`sequence_batch`, run by the one
+leader of app/services/sequencer.py) moves committed queue rows into `events` in `id` order, giving them consecutive
+seqs and chaining prev_hash/hash, and integrates the Merkle tree, all in one transaction under one lock; it is the
+only writer of `events`, so the feed holds only sequenced events and `seq` is gap-free.
+
+Order. A subject's transitions are serialised by its row lock (SELECT ... FOR UPDATE, held until COMMIT), and a
+transaction queues its events after every statement it ran, right before COMMIT. So when two transactions change one
+subject, the later one reaches its queue insert only after the earlier one committed, whose queue rows then already
+hold lower identity values (an identity is drawn at insert and never reused): in `id` order, and so in `seq` order,
+the subject's events come as its transitions did. More generally, a transaction that begins after another committed
+draws higher ids than all of that one's; only transactions that overlapped in time may be sequenced in either order.
+Gaps in `id` (rolled-back inserts) do not matter: seq is assigned by the sequencer."""
 
 from __future__ import annotations
 
@@ -8,14 +21,16 @@ from collections.abc import AsyncIterator, Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import event, func, select, text
+from sqlalchemy import delete, event, func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
-from app.db.models import EventRecord, TransitionRecord
-from app.domain.events import GENESIS_HASH, Event
+from app.db.models import EventQueueRecord, EventRecord, TransitionRecord
+from app.domain.events import GENESIS_HASH, Event, Unsequenced, chain
 
-FEED_LOCK_KEY = 0x7E1C_0001
+# One sequencer batch at a time (transaction-scoped), and one leader among the processes (session-scoped).
+SEQUENCE_LOCK_KEY = 0x7E1C_0001
+LEADER_LOCK_KEY = 0x7E1C_0005
 
 
 def to_domain(record: EventRecord) -> Event:
@@ -48,10 +63,11 @@ async def append(
     data: Mapping[str, Any],
     effective_on: date | None = None,
 ) -> None:
-    """Queue an event for this transaction. It is chained and written by `_write_pending` just before COMMIT, so
-    the feed lock is held only for the insert and the commit, never while the request builds its response."""
+    """Queue an event for this transaction. `_write_pending` inserts it into `event_queue` just before COMMIT (after
+    every lock the transaction takes), so an event exists if and only if its transaction committed."""
     session.sync_session.info.setdefault(PENDING, []).append(
         {
+            "event_id": uuid.uuid4(),
             "type": type,
             "subject_type": subject_type,
             "subject_id": subject_id,
@@ -66,52 +82,10 @@ async def append(
 
 @event.listens_for(Session, "before_commit")
 def _write_pending(session: Session) -> None:
-    """Chain and insert the queued events: seq is gap-free and follows commit order because every writer takes the
-    same transaction-scoped advisory lock here, right before its COMMIT."""
+    """Insert the queued events into the append queue: one statement, no global lock, nothing read first."""
     pending = session.info.pop(PENDING, None)
-    if not pending:
-        return
-    session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": FEED_LOCK_KEY})
-    last = session.execute(select(EventRecord.seq, EventRecord.hash).order_by(EventRecord.seq.desc()).limit(1)).first()
-    seq, prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS_HASH)
-    for item in pending:
-        chained = Event(
-            seq=seq,
-            id=str(uuid.uuid4()),
-            type=item["type"],
-            subject_type=item["subject_type"],
-            subject_id=str(item["subject_id"]),
-            actor_sub=item["actor_sub"],
-            actor_role=item["actor_role"],
-            occurred_at=item["occurred_at"],
-            effective_on=item["effective_on"],
-            data=item["data"],
-            prev_hash=prev_hash,
-        )
-        digest = chained.compute_hash()
-        session.add(
-            EventRecord(
-                seq=seq,
-                id=uuid.UUID(chained.id),
-                type=chained.type,
-                subject_type=chained.subject_type,
-                subject_id=item["subject_id"],
-                actor_sub=chained.actor_sub,
-                actor_role=chained.actor_role,
-                occurred_at=chained.occurred_at,
-                effective_on=chained.effective_on,
-                data=chained.body()["data"],
-                prev_hash=prev_hash,
-                hash=digest,
-            )
-        )
-        seq, prev_hash = seq + 1, digest
-    session.flush()
-
-
-async def write_pending(session: AsyncSession) -> None:
-    """Write the queued events now (taking the feed lock until COMMIT), for a use case that needs their seq."""
-    await session.run_sync(_write_pending)
+    if pending:
+        session.execute(insert(EventQueueRecord), pending)
 
 
 @event.listens_for(Session, "after_rollback")
@@ -120,9 +94,70 @@ def _drop_pending(session: Session, *args: Any) -> None:
     session.info.pop(PENDING, None)
 
 
+def _unsequenced(row: EventQueueRecord) -> Unsequenced:
+    return Unsequenced(
+        id=str(row.event_id),
+        type=row.type,
+        subject_type=row.subject_type,
+        subject_id=str(row.subject_id),
+        actor_sub=row.actor_sub,
+        actor_role=row.actor_role,
+        occurred_at=row.occurred_at,
+        effective_on=row.effective_on,
+        data=row.data,
+    )
+
+
+async def sequence_batch(session: AsyncSession, *, limit: int) -> int:
+    """Move up to `limit` committed queue rows, in `id` order, onto the end of the feed; answers how many. The
+    caller's transaction commits it (with the tree nodes its caller integrates).
+
+    The transaction-scoped SEQUENCE lock makes concurrent calls (two leaders for a moment, or the tests' per-request
+    sequencing) take turns: each reads the head the previous one committed. It is held across this COMMIT only,
+    never by a transition's."""
+    await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SEQUENCE_LOCK_KEY})
+    rows = list((await session.execute(select(EventQueueRecord).order_by(EventQueueRecord.id).limit(limit))).scalars())
+    if not rows:
+        return 0
+    last = (
+        await session.execute(select(EventRecord.seq, EventRecord.hash).order_by(EventRecord.seq.desc()).limit(1))
+    ).first()
+    head_seq, head_hash = (int(last[0]), str(last[1])) if last else (0, GENESIS_HASH)
+    chained = chain([_unsequenced(row) for row in rows], head_seq=head_seq, head_hash=head_hash)
+    await session.execute(
+        insert(EventRecord),
+        [
+            {
+                "seq": item.seq,
+                "id": row.event_id,
+                "type": item.type,
+                "subject_type": item.subject_type,
+                "subject_id": row.subject_id,
+                "actor_sub": item.actor_sub,
+                "actor_role": item.actor_role,
+                "occurred_at": item.occurred_at,
+                "effective_on": item.effective_on,
+                "data": row.data,
+                "prev_hash": item.prev_hash,
+                "hash": digest,
+            }
+            for row, (item, digest) in zip(rows, chained, strict=True)
+        ],
+    )
+    await session.execute(delete(EventQueueRecord).where(EventQueueRecord.id.in_([row.id for row in rows])))
+    for row in rows:  # gone from the table: keep the identity map from holding them
+        session.expunge(row)
+    return len(rows)
+
+
+async def queued(session: AsyncSession) -> int:
+    """How many committed events wait for the sequencer."""
+    return int((await session.execute(select(func.count()).select_from(EventQueueRecord))).scalar_one())
+
+
 async def head(session: AsyncSession) -> int:
-    """The highest committed feed seq. The feed commits in seq order (one advisory lock), so every seq up to this
-    one is visible too."""
+    """The highest committed feed seq. Only the sequencer writes the feed, one batch at a time under one lock, so
+    every seq up to this one is visible too."""
     return int((await session.execute(select(func.coalesce(func.max(EventRecord.seq), 0)))).scalar_one())
 
 

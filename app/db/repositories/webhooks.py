@@ -88,6 +88,12 @@ async def due(session: AsyncSession, head: int) -> list[uuid.UUID]:
     return list((await session.execute(query)).scalars())
 
 
+async def creation_seq(session: AsyncSession, webhook_id: uuid.UUID) -> int | None:
+    """The seq of the webhook's `webhook.created` event, None until the sequencer has placed it."""
+    query = select(EventRecord.seq).where(EventRecord.subject_id == webhook_id, EventRecord.type == "webhook.created")
+    return (await session.execute(query.limit(1))).scalar_one_or_none()
+
+
 async def lock_for_dispatch(session: AsyncSession, webhook_id: uuid.UUID) -> WebhookRecord | None:
     """The webhook row locked for this transaction, or None when another dispatcher holds it (or it is gone)."""
     query = (

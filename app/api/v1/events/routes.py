@@ -26,7 +26,8 @@ class Actor(BaseModel):
 class EventRead(BaseModel):
     """One event. CloudEvents mapping: `id` → id, `type` → type, `subject_id` → subject, `occurred_at` → time,
     `data` → data, source = this service; `seq`, `prev_hash` and `hash` are extensions for replay and the chain
-    (hash = SHA-256 of the canonical JSON of every other field, including prev_hash)."""
+    (hash = SHA-256 of the canonical JSON of every other field, including prev_hash, the previous event's hash; the
+    sequencer computes both as it places the event)."""
 
     seq: int
     id: uuid.UUID
@@ -45,7 +46,7 @@ class EventPage(BaseModel):
     items: list[EventRead]
     next_after: int = Field(
         description="Pass as `after` to read on (the last seq returned, or `after` itself when "
-        "nothing new has been committed yet)."
+        "nothing new has been sequenced yet)."
     )
 
 
@@ -69,7 +70,9 @@ async def list_events(
     type: Annotated[str | None, Query(max_length=64)] = None,
     subject_id: Annotated[uuid.UUID | None, Query()] = None,
 ) -> EventPage:
-    """Events in commit order from `after`; no expert identity or individual score is ever in the feed."""
+    """Sequenced events in `seq` order from `after`. A change's event appears here once the feed's sequencer has
+    placed it, moments after the commit (typically milliseconds); `seq` is gap-free, and one subject's events come in
+    the order of its changes. No expert identity or individual score is ever in the feed."""
     records = await service.list_events(session, principal, after=after, limit=limit, type=type, subject_id=subject_id)
     items = [
         EventRead(

@@ -89,7 +89,13 @@ class WebhookRead(Timestamps):
     url: Annotated[str, AfterValidator(redact_credentials)]
     event_types: list[str]
     created_by: str
-    cursor_seq: int = Field(description="The last feed seq dispatched to this webhook.")
+    cursor_seq: int = Field(
+        description=(
+            "The last feed seq dispatched to this webhook. At creation, the feed head then: the webhook's own"
+            " `webhook.created` event is placed by the sequencer moments after the commit, and the first dispatch"
+            " moves the cursor to it. Deliveries start with the next event after that one."
+        )
+    )
 
 
 class WebhookCreated(WebhookRead):
