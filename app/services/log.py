@@ -1,8 +1,9 @@
 """The feed as a verifiable log (issue 14): signed checkpoints, inclusion and consistency proofs, and the key.
 
 The checkpoint and the key are public (they reveal a size and a hash); a proof of inclusion carries the event itself,
-so it is for those who read the feed (province, observer). Every read first integrates the events the tree does not
-hold yet, so a checkpoint always covers the whole committed feed."""
+so it is for those who read the feed (province, observer). The sequencer integrates each batch into the tree in the
+transaction that puts it on the feed (app/services/sequencer.py), so the tree always holds the whole feed and a read
+of the log is a plain read: the tree's size, then the O(log n) nodes its answer needs."""
 
 from __future__ import annotations
 
@@ -73,7 +74,7 @@ async def _root(session: AsyncSession, size: int) -> bytes:
 
 
 async def checkpoint(session: AsyncSession, settings: Settings) -> SignedCheckpoint:
-    size = await repo.integrate(session)
+    size = await repo.tree_size(session)
     current = Checkpoint(origin=ORIGIN, size=size, root=await _root(session, size))
     return SignedCheckpoint(checkpoint=current, note=signer(settings).sign(current.body()))
 
@@ -94,7 +95,7 @@ def _out_of_range(field: str, message: str) -> ValidationFailed:
 
 
 async def _sized(session: AsyncSession, tree_size: int | None, field: str) -> tuple[int, int]:
-    current = await repo.integrate(session)
+    current = await repo.tree_size(session)
     size = current if tree_size is None else tree_size
     if size > current:
         raise _out_of_range(field, f"the log holds {current} entries; a tree of {size} has not been published")
@@ -107,7 +108,7 @@ async def inclusion(session: AsyncSession, principal: Principal, *, seq: int, tr
     if seq > size:
         raise _out_of_range("seq", f"event {seq} is not in a tree of {size} entries")
     record = await repo.event_at(session, seq)
-    if record is None:  # pragma: no cover - integrate() refuses a feed with a gap, so a leaf always has its event
+    if record is None:  # pragma: no cover - the tree never grows past a gap in the feed, so a leaf has its event
         raise NotFound("event", str(seq))
     plan = merkle.plan_inclusion(seq - 1, size)
     root_plan = merkle.plan_root(size)
@@ -159,12 +160,14 @@ class TreeCheck:
 
 async def check_tree(session: AsyncSession) -> TreeCheck:
     """Recompute every node of the tree from the events and compare each with the stored one: an event or a node
-    edited behind the triggers' back shows as a difference (a proof through it would no longer verify)."""
-    size = await repo.integrate(session)
+    edited behind the triggers' back shows as a difference (a proof through it would no longer verify), and so does
+    an event missing under the tree. The events the sequencer appends meanwhile (this is a plain read, each statement
+    its own snapshot) are beyond the tree's size read first, and left for the next check."""
+    size = await repo.tree_size(session)
     stored_root = await _root(session, size)
     frontier: dict[merkle.Node, bytes] = {}
     done, same = 0, True
-    async for batch in events_repo.batches(session):
+    async for batch in events_repo.batches(session, upto=size):
         entries = [repo.entry_bytes(record) for record in batch]
         # Hashing grows with the feed: each batch is hashed in a worker thread, as the chain check does.
         created, frontier = await asyncio.to_thread(_extend, done, frontier, entries)

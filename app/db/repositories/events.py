@@ -177,11 +177,16 @@ async def list_after(
     return list((await session.execute(query.order_by(EventRecord.seq).limit(limit))).scalars())
 
 
-async def batches(session: AsyncSession, batch: int = 2000) -> AsyncIterator[list[EventRecord]]:
-    """The whole feed in seq order, `batch` events at a time (never all of it in memory at once)."""
+async def batches(
+    session: AsyncSession, batch: int = 2000, *, upto: int | None = None
+) -> AsyncIterator[list[EventRecord]]:
+    """The whole feed (or its events up to seq `upto`) in seq order, `batch` events at a time (never all of it in
+    memory at once)."""
     after = 0
     while True:
         rows = await list_after(session, after=after, limit=batch)
+        if upto is not None:
+            rows = [row for row in rows if row.seq <= upto]
         if not rows:
             return
         yield rows
