@@ -86,7 +86,7 @@ bench: $(STAMP)
 mutation: $(STAMP)
 	rm -rf mutants && mkdir mutants
 	@# mutmut redraws one progress line ten times a second: keep it in a log, show its last state.
-	env -u TIC_DATABASE_URL $(BIN)/mutmut run --max-children $(MUTATION_WORKERS) > mutants/run.log 2>&1 || \
+	env -u TIC_DATABASE_URL HYPOTHESIS_PROFILE=mutation $(BIN)/mutmut run --max-children $(MUTATION_WORKERS) > mutants/run.log 2>&1 || \
 		{ tr '\r' '\n' < mutants/run.log | tail -n 40; exit 1; }
 	tr '\r' '\n' < mutants/run.log | grep -v '^. Generating mutants' | tail -n 6
 	$(BIN)/mutmut export-cicd-stats

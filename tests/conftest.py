@@ -21,6 +21,7 @@ import httpx
 import pytest
 import uvicorn
 from fastapi import FastAPI
+from hypothesis import settings
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -33,6 +34,12 @@ from app.db.session import create_engine, create_sessionmaker, plain_url, start_
 from app.main import create_app
 from app.services import sequencer, webhook_targets
 from app.settings import Settings
+
+# `make mutation` sets HYPOTHESIS_PROFILE=mutation: each mutant reruns the property tests that reach it, so they run
+# fewer examples there, always the same ones (derandomized: a kill is repeatable) and with no example database (a
+# failing example saved for one mutant would be replayed against the next). Everywhere else: Hypothesis's defaults.
+settings.register_profile("mutation", max_examples=25, derandomize=True, database=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 SECRET = "test-secret-0123456789abcdef0123456789"
 # Host names the tests give webhooks, answered without a network (example.org's public addresses); any other name goes

@@ -294,7 +294,8 @@ pool_entries = st.lists(
 )
 
 
-@settings(max_examples=200, deadline=None)
+# Twice the profile's examples (200 by default; 50 under `make mutation`'s profile, tests/conftest.py): pools are wide.
+@settings(max_examples=2 * settings.default.max_examples, deadline=None)
 @given(pool=pool_entries, seed=st.binary(min_size=32, max_size=32), size=st.integers(3, 8), backups=st.integers(0, 4))
 def test_any_draw_is_reproducible_and_never_holds_an_ineligible_expert(
     pool: list[PoolEntry], seed: bytes, size: int, backups: int
