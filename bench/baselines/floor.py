@@ -12,8 +12,8 @@ import base64
 import json
 import os
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import date, datetime
 from typing import Any
 
@@ -40,16 +40,27 @@ async def _init(connection: asyncpg.Connection) -> None:
         await connection.set_type_codec(name, encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
 
 
-@asynccontextmanager
-async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    pool_size = int(os.environ.get("BENCH_POOL_SIZE", "20"))
-    app.state.pool = await asyncpg.create_pool(
-        os.environ["BENCH_DATABASE_URL"], min_size=2, max_size=pool_size, init=_init
-    )
-    try:
-        yield
-    finally:
-        await app.state.pool.close()
+def pool_lifespan(
+    init: Callable[[asyncpg.Connection], Awaitable[None]],
+) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """The baselines' lifespan: a pool of BENCH_POOL_SIZE connections to BENCH_DATABASE_URL, each set up by `init`,
+    in `app.state.pool`."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        pool_size = int(os.environ.get("BENCH_POOL_SIZE", "20"))
+        app.state.pool = await asyncpg.create_pool(
+            os.environ["BENCH_DATABASE_URL"], min_size=2, max_size=pool_size, init=init
+        )
+        try:
+            yield
+        finally:
+            await app.state.pool.close()
+
+    return lifespan
+
+
+lifespan = pool_lifespan(_init)
 
 
 app = FastAPI(lifespan=lifespan)

@@ -15,15 +15,14 @@ running, so its events stay queued and the feed the bench checks is the service'
 from __future__ import annotations
 
 import json
-import os
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
 from fastapi import FastAPI, HTTPException, Request, Response
+
+from bench.baselines.floor import pool_lifespan
 
 LOCK = "SELECT status, version FROM applications WHERE id = $1 FOR UPDATE"
 UPDATE = (
@@ -55,19 +54,7 @@ async def _init(connection: asyncpg.Connection) -> None:
         await connection.set_type_codec(name, encoder=_canonical, decoder=json.loads, schema="pg_catalog")
 
 
-@asynccontextmanager
-async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    pool_size = int(os.environ.get("BENCH_POOL_SIZE", "20"))
-    app.state.pool = await asyncpg.create_pool(
-        os.environ["BENCH_DATABASE_URL"], min_size=2, max_size=pool_size, init=_init
-    )
-    try:
-        yield
-    finally:
-        await app.state.pool.close()
-
-
-app = FastAPI(lifespan=lifespan)
+app = FastAPI(lifespan=pool_lifespan(_init))
 
 
 @app.get("/healthz")
