@@ -167,9 +167,17 @@ async def add_transition(session: AsyncSession, record: TransitionRecord) -> Non
 
 
 async def list_after(
-    session: AsyncSession, *, after: int, limit: int, type: str | None = None, subject_id: uuid.UUID | None = None
+    session: AsyncSession,
+    *,
+    after: int,
+    limit: int,
+    type: str | None = None,
+    subject_id: uuid.UUID | None = None,
+    upto: int | None = None,
 ) -> list[EventRecord]:
     query = select(EventRecord).where(EventRecord.seq > after)
+    if upto is not None:
+        query = query.where(EventRecord.seq <= upto)
     if type:
         query = query.where(EventRecord.type == type)
     if subject_id:
@@ -184,9 +192,7 @@ async def batches(
     memory at once)."""
     after = 0
     while True:
-        rows = await list_after(session, after=after, limit=batch)
-        if upto is not None:
-            rows = [row for row in rows if row.seq <= upto]
+        rows = await list_after(session, after=after, limit=batch, upto=upto)
         if not rows:
             return
         yield rows
